@@ -1,0 +1,43 @@
+# The few verbs people need. Every target installs into .venv first (reused when present).
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+
+# Window of `make run` (inclusive). `make run-year` (or END=2013-12-31) runs all of 2013.
+START ?= 2013-01-01
+END ?= 2013-01-31
+
+export ETTL_DATA_DIR ?= $(CURDIR)/data
+export DAGSTER_HOME ?= $(CURDIR)/dagster_home
+
+.PHONY: install run run-year test dev lint clean
+
+install: $(VENV)/.installed
+
+# Re-installs when pyproject.toml changes. The activate script also exports the data dir and the
+# Dagster instance, so `dagster` and `dbt` from an activated .venv see the same warehouse.
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || python3 -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	grep -q ETTL_DATA_DIR $(BIN)/activate || printf '\n# added by make install (ETTL)\nexport ETTL_DATA_DIR="%s"\nexport DAGSTER_HOME="%s"\n' "$(CURDIR)/data" "$(CURDIR)/dagster_home" >> $(BIN)/activate
+	touch $@
+
+run: install
+	$(BIN)/ettl run --start $(START) --end $(END)
+
+run-year:
+	$(MAKE) run START=2013-01-01 END=2013-12-31
+
+test: install
+	$(BIN)/pytest
+
+dev: install
+	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+lint: install
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+clean:
+	rm -rf data dagster_home/storage dagster_home/history dagster_home/logs dagster_home/schedules \
+		dbt_project/target dbt_project/logs

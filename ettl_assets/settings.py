@@ -1,0 +1,60 @@
+"""Where things live and which engine runs them, resolved from the environment in one place.
+
+Every path is absolute and fixed (trap 1 in shared/DESIGN.md): dbt started from any working
+directory, the Dagster UI and the tests must all see the same metastore and warehouse.
+"""
+
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+
+DATA_DIR_ENV = "ETTL_DATA_DIR"
+DAGSTER_HOME_ENV = "DAGSTER_HOME"
+DEPLOYMENT_ENV = "ETTL_DEPLOYMENT"
+
+# Deployment name -> dbt target in dbt_project/profiles.yml. Only the embedded engine exists so
+# far; the scale-out targets join this table when they are built.
+DBT_TARGET_BY_DEPLOYMENT = {"local": "local"}
+
+
+def data_dir() -> Path:
+    """Root of everything the pipeline writes: landing files, warehouse, metastore."""
+    return Path(os.environ.get(DATA_DIR_ENV, PROJECT_ROOT / "data")).resolve()
+
+
+def dagster_home() -> Path:
+    """The project's Dagster instance (run history, pool limits): dagster_home/dagster.yaml."""
+    return Path(os.environ.get(DAGSTER_HOME_ENV, PROJECT_ROOT / "dagster_home")).resolve()
+
+
+def landing_dir() -> Path:
+    return data_dir() / "landing"
+
+
+def warehouse_dir() -> Path:
+    """spark.sql.warehouse.dir: silver.db/ and gold.db/ are Spark-managed, bronze.db/ is ours."""
+    return data_dir() / "warehouse"
+
+
+def bronze_dir() -> Path:
+    # Same folder Spark would give a database named `bronze`, so every tier sits side by side.
+    return warehouse_dir() / "bronze.db"
+
+
+def deployment() -> str:
+    name = os.environ.get(DEPLOYMENT_ENV, "local")
+    if name not in DBT_TARGET_BY_DEPLOYMENT:
+        known = ", ".join(sorted(DBT_TARGET_BY_DEPLOYMENT))
+        raise ValueError(f"{DEPLOYMENT_ENV}={name!r} is not a known deployment ({known})")
+    return name
+
+
+def dbt_target() -> str:
+    return DBT_TARGET_BY_DEPLOYMENT[deployment()]
+
+
+def export_data_dir() -> None:
+    """Make the resolved data dir visible to child processes (dbt reads it in profiles.yml)."""
+    os.environ[DATA_DIR_ENV] = str(data_dir())

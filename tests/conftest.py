@@ -1,0 +1,21 @@
+"""Test-wide setup: tests never touch the user's data/ or dagster_home/.
+
+Environment variables are set before anything imports ettl_assets (it resolves its paths from
+them), so every test and every subprocess it starts uses one throwaway data dir and instance.
+"""
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+_SESSION_DIR = Path(tempfile.mkdtemp(prefix="ettl-tests-"))
+os.environ["ETTL_DATA_DIR"] = str(_SESSION_DIR / "data")
+os.environ["DAGSTER_HOME"] = str(_SESSION_DIR / "dagster_home")
+(_SESSION_DIR / "dagster_home").mkdir()
+shutil.copy(PROJECT_ROOT / "dagster_home" / "dagster.yaml", _SESSION_DIR / "dagster_home")
+
+
+def pytest_sessionfinish(session, exitstatus):
+    shutil.rmtree(_SESSION_DIR, ignore_errors=True)

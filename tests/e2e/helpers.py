@@ -1,0 +1,101 @@
+"""Running the real commands and reading the warehouse the way a user's tools would."""
+
+import os
+import subprocess
+import sys
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.dataset as ds
+from dagster import DagsterEventType, DagsterInstance
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+ARTIFACTS = PROJECT_ROOT / "test-artifacts"
+
+
+def run_command(args: list[str], log_name: str, cwd: Path = PROJECT_ROOT) -> str:
+    """Run a command to completion; on failure, fail with the tail of its output."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    log = ARTIFACTS / f"{log_name}.log"
+    started = time.monotonic()
+    with log.open("w") as out:
+        result = subprocess.run(args, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, env=os.environ)
+    output = log.read_text()
+    assert result.returncode == 0, (
+        f"{' '.join(args)} exited {result.returncode} after {time.monotonic() - started:.0f}s "
+        f"(full log: {log}):\n{output[-4000:]}"
+    )
+    return output
+
+
+def materialize(selection: str, partitions: str, log_name: str) -> str:
+    """`dagster asset materialize` as a user types it; partitions is `D` or `D1...D2`."""
+    flag = "--partition-range" if "..." in partitions else "--partition"
+    args = [str(BIN / "dagster"), "asset", "materialize", "-m", "ettl_assets.definitions"]
+    return run_command([*args, "--select", selection, flag, partitions], log_name)
+
+
+def dbt(args: list[str], log_name: str, cwd: Path) -> str:
+    project = ["--project-dir", str(PROJECT_ROOT / "dbt_project")]
+    profiles = ["--profiles-dir", str(PROJECT_ROOT / "dbt_project")]
+    return run_command([str(BIN / "dbt"), *args, *project, *profiles], log_name, cwd=cwd)
+
+
+def days(first: str, last: str) -> list[date]:
+    start, end = date.fromisoformat(first), date.fromisoformat(last)
+    return [start + timedelta(n) for n in range((end - start).days + 1)]
+
+
+def read_table(tier: str, name: str) -> pd.DataFrame:
+    """A warehouse table read straight from its Parquet files (no Spark), sorted by all columns."""
+    path = Path(os.environ["ETTL_DATA_DIR"]) / "warehouse" / f"{tier}.db" / name
+    frame = ds.dataset(path, format="parquet", partitioning="hive").to_table().to_pandas()
+    for column in frame.columns:
+        if frame[column].dtype == "object" or "date" in column:
+            frame[column] = frame[column].astype("string")
+    return frame.sort_values(list(frame.columns)).reset_index(drop=True)
+
+
+def latest_run_id(instance: DagsterInstance) -> str:
+    (run,) = instance.get_runs(limit=1)
+    return run.run_id
+
+
+def materializations(instance: DagsterInstance, run_id: str) -> dict[str, set[str | None]]:
+    """Asset key -> partitions materialized by the run."""
+    found: dict[str, set[str | None]] = {}
+    for record in instance.get_records_for_run(
+        run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION
+    ).records:
+        event = record.event_log_entry.dagster_event
+        key = event.asset_key.to_user_string()
+        found.setdefault(key, set()).add(event.partition)
+    return found
+
+
+def check_evaluations(instance: DagsterInstance, run_id: str) -> dict[str, object]:
+    """Check name -> its evaluation in the run."""
+    records = instance.get_records_for_run(
+        run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION
+    ).records
+    return {
+        (e := r.event_log_entry.dagster_event.event_specific_data).asset_check_key.name: e
+        for r in records
+    }
+
+
+def step_intervals(instance: DagsterInstance, run_id: str) -> list[tuple[float, float]]:
+    """(start, end) timestamps of each step of the run."""
+    starts, ends = {}, {}
+    for entry in instance.all_logs(run_id):
+        event = entry.dagster_event
+        if event is None:
+            continue
+        if event.event_type == DagsterEventType.STEP_START:
+            starts[event.step_key] = entry.timestamp
+        elif event.event_type in (DagsterEventType.STEP_SUCCESS, DagsterEventType.STEP_FAILURE):
+            ends[event.step_key] = entry.timestamp
+    return [(starts[key], ends[key]) for key in starts]

