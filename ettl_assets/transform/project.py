@@ -1,10 +1,15 @@
 """The dbt project as dagster-dbt sees it, and keeping its manifest current."""
 
+import shutil
+import sys
 from pathlib import Path
 
-from dagster_dbt import DbtProject
+from dagster_dbt import DbtCliResource, DbtProject
 
 from ettl_assets import settings
+
+# The dbt installed next to this interpreter, so a non-activated .venv (and `make`) finds it.
+DBT_EXECUTABLE = shutil.which("dbt", path=str(Path(sys.executable).parent)) or "dbt"
 
 
 def _manifest_is_stale(project: DbtProject) -> bool:
@@ -29,12 +34,15 @@ def build_dbt_project() -> DbtProject:
         profiles_dir=settings.DBT_PROJECT_DIR,
         target=settings.dbt_target(),
     )
-    # A checkout is a development environment: re-parse when a model changed so that
-    # `dagster asset materialize` never runs an outdated graph. Images ship a prepared manifest
-    # (`dagster-dbt project prepare-and-package`), which is never stale there.
+    # Re-parse when a model changed, so `dagster asset materialize` never runs an outdated
+    # graph; a manifest built ahead of time (e.g. in an image) is fresh and costs nothing.
     if _manifest_is_stale(project):
-        project.preparer.prepare(project)
+        dbt_cli(project).cli(["parse", "--quiet"], target_path=project.target_path).wait()
     return project
+
+
+def dbt_cli(project: DbtProject) -> DbtCliResource:
+    return DbtCliResource(project_dir=project, dbt_executable=DBT_EXECUTABLE)
 
 
 dbt_project = build_dbt_project()
