@@ -175,3 +175,14 @@ def test_two_runs_at_once_wait_for_each_other(pipeline, instance):
 
     first, second = (step_intervals(instance, run.run_id)[0] for run in instance.get_runs(limit=2))
     assert first[1] <= second[0] or second[1] <= first[0], "the two dbt steps overlapped"
+
+
+def test_plain_dbt_build_rebuilds_every_delivered_day(pipeline, tmp_path):
+    """Without vars, dbt's default window is the whole partitioned span (dbt_project.yml)."""
+    output = dbt(["build"], "dbt-build", cwd=tmp_path)
+    assert "ERROR=0" in output
+    landed = [str(d) for d in days(*LANDED)]
+    assert sorted(read_table("silver", "stg_flights__flights")["flight_date"].unique()) == landed
+    gold = read_table("gold", "fct_daily_carrier_performance")
+    expected = expected_carrier_performance(days(*LANDED))
+    assert gold["flights_scheduled"].astype(int).sum() == expected["flights_scheduled"].sum()
