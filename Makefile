@@ -10,7 +10,7 @@ END ?= 2013-01-31
 export ETTL_DATA_DIR ?= $(CURDIR)/data
 export DAGSTER_HOME ?= $(CURDIR)/dagster_home
 
-.PHONY: install run run-year test dev lint clean
+.PHONY: install run run-year test dev lint clean bench-backfill
 
 install: $(VENV)/.installed
 
@@ -34,6 +34,10 @@ test: install
 
 dev: install
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+# Benchmark (not a test): 365-day vs 1-day backfill, 7 runs vs one; ~25 min, own data dir.
+bench-backfill: install
+	$(BIN)/python bench/backfill.py
 
 lint: install
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

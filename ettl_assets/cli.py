@@ -2,17 +2,24 @@
 
 ettl land [--start D] [--end D]   write the sample source files into data/landing/
 ettl run  [--start D] [--end D]   land, then materialize bronze -> silver -> gold for the window
+ettl backfill --from-tier T --start D --end D [--dry-run]
+                                  rebuild tier T and the tiers below it for D..D, in one run
+ettl plan [--apply]               what changed since the last build, and the backfill for it
 """
 
 import argparse
-import os
 import subprocess
 import sys
 from datetime import date, timedelta
 from pathlib import Path
 
+import dagster as dg
+from dagster._core.definitions.assets.graph.asset_graph import AssetGraph  # resolved graph
+
 from ettl_assets import settings
+from ettl_assets.backfill import Backfill
 from ettl_assets.partitions import END_DAY, FIRST_DAY
+from ettl_assets.tiers import TIERS
 
 # `make run` without arguments: January 2013 (a month of real data in a few minutes).
 DEFAULT_START = date(2013, 1, 1)
@@ -61,13 +68,8 @@ def materialize_command(start: date, end: date) -> list[str]:
 def run(args: argparse.Namespace) -> int:
     start, end = _window(args)
     land(args)
-    env = {
-        **os.environ,
-        settings.DATA_DIR_ENV: str(settings.data_dir()),
-        settings.DAGSTER_HOME_ENV: str(settings.dagster_home()),
-    }
     print(f"materializing bronze -> silver -> gold for {start}..{end} (Dagster logs follow)")
-    result = subprocess.run(materialize_command(start, end), env=env)
+    result = subprocess.run(materialize_command(start, end))
     if result.returncode != 0:
         print(
             f"ettl: the run failed (exit {result.returncode}); the step that failed and its error "
@@ -91,6 +93,67 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_backfill(backfill: Backfill, graph: AssetGraph) -> None:
+    for line in backfill.describe(graph):
+        print(f"  {line}")
+    print(f"equivalent command:\n  {backfill.command_line()}")
+
+
+def _launch(backfill: Backfill, tags: dict[str, str]) -> int:
+    from ettl_assets.launch import launch
+
+    print(f"launching one run of {len(backfill.asset_keys)} asset(s) (Dagster logs follow)")
+    outcome = launch(backfill.asset_keys, backfill.start, backfill.end, tags)
+    print(f"\nrun {outcome.run_id}: {'SUCCESS' if outcome.success else 'FAILURE'} "
+          f"in {outcome.seconds:.0f}s")  # fmt: skip
+    print(f"  {'tier':<7} {'assets':>6} {'rows written':>13} {'seconds':>8}")
+    for tier, summary in outcome.tiers.items():
+        print(f"  {tier:<7} {summary.assets:>6} {summary.rows:>13,} {summary.seconds:>8.1f}")
+    if not outcome.success:
+        print("ettl: the run failed; its log is in the Dagster UI (make dev), run "
+              f"{outcome.run_id}", file=sys.stderr)  # fmt: skip
+        return 1
+    return 0
+
+
+def backfill(args: argparse.Namespace) -> int:
+    from ettl_assets.backfill import tier_backfill
+    from ettl_assets.definitions import defs
+
+    start, end = _window(args)
+    graph = defs.resolve_asset_graph()
+    plan = tier_backfill(graph, args.from_tier, start.isoformat(), end.isoformat())
+    print(f"backfill from tier {args.from_tier}: {start}..{end}")
+    _print_backfill(plan, graph)
+    if args.dry_run:
+        print("dry run: nothing was touched")
+        return 0
+    return _launch(plan, {"ettl/backfill": f"from-tier:{args.from_tier}",
+                          "ettl/window": f"{start}..{end}"})  # fmt: skip
+
+
+def plan(args: argparse.Namespace) -> int:
+    from ettl_assets.definitions import defs
+    from ettl_assets.planner import find_changes, minimal_backfill
+
+    graph = defs.resolve_asset_graph()
+    with dg.DagsterInstance.get() as instance:
+        changes = find_changes(graph, instance)
+        proposal = minimal_backfill(graph, instance, changes)
+    if proposal is None:
+        print("nothing changed since the last materialization of any asset")
+        return 0
+    print("changed since last materialized:")
+    for change in changes:
+        print(f"  {change.tier:<7} {change.key.to_user_string():<45} {change.reason}")
+    print("minimal backfill (one run):")
+    _print_backfill(proposal, graph)
+    if not args.apply:
+        print("run `ettl plan --apply` to launch it")
+        return 0
+    return _launch(proposal, {"ettl/backfill": "plan"})
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="ettl", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -102,7 +165,17 @@ def main(argv: list[str] | None = None) -> int:
         command.add_argument("--start", type=_day, default=DEFAULT_START, help="first day (incl.)")
         command.add_argument("--end", type=_day, default=DEFAULT_END, help="last day (incl.)")
         command.set_defaults(handler=handler)
+    command = commands.add_parser("backfill", help="rebuild a tier and those below it")
+    command.add_argument("--from-tier", required=True, choices=TIERS)
+    command.add_argument("--start", type=_day, required=True, help="first day (incl.)")
+    command.add_argument("--end", type=_day, required=True, help="last day (incl.)")
+    command.add_argument("--dry-run", action="store_true", help="print, touch nothing")
+    command.set_defaults(handler=backfill)
+    command = commands.add_parser("plan", help="changes since the last build, and their backfill")
+    command.add_argument("--apply", action="store_true", help="launch the proposed backfill")
+    command.set_defaults(handler=plan)
     args = parser.parse_args(argv)
+    settings.export_environment()
     return args.handler(args)
 
 

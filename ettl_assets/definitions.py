@@ -2,14 +2,19 @@
 
 import dagster as dg
 
+from ettl_assets.automation import all_tiers_daily_job, build_landing_sensor, daily_schedule
 from ettl_assets.sources.bronze import bronze_asset_for
 from ettl_assets.sources.registry import load_registry
 from ettl_assets.transform.assets import daily_dbt_models, reference_dbt_models
 from ettl_assets.transform.project import dbt_cli, dbt_project
 
-bronze_assets = [bronze_asset_for(spec) for spec in load_registry()]
+sources = load_registry()
+bronze_assets = [bronze_asset_for(spec) for spec in sources]
 
 defs = dg.Definitions(
     assets=[*bronze_assets, daily_dbt_models, reference_dbt_models],
+    jobs=[all_tiers_daily_job],
+    schedules=[daily_schedule],
+    sensors=[build_landing_sensor(list(sources))],
     resources={"dbt": dbt_cli(dbt_project)},
 )

@@ -55,6 +55,8 @@ def dbt_target() -> str:
     return DBT_TARGET_BY_DEPLOYMENT[deployment()]
 
 
-def export_data_dir() -> None:
-    """Make the resolved data dir visible to child processes (dbt reads it in profiles.yml)."""
+def export_environment() -> None:
+    """Make the resolved paths visible to child processes: dbt reads ETTL_DATA_DIR in
+    profiles.yml, Dagster's CLI and APIs find the project's instance through DAGSTER_HOME."""
     os.environ[DATA_DIR_ENV] = str(data_dir())
+    os.environ.setdefault(DAGSTER_HOME_ENV, str(dagster_home()))

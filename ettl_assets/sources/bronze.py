@@ -8,13 +8,16 @@ adding audit columns. Layout (read by dbt through dbt_project/macros/register_br
 
 Each file is written to a hidden temp file and renamed over the old one, so readers see the old
 partition or the new one, never half of one (Spark skips files whose name starts with "."). A
-file whose landing input and contract are unchanged is not rewritten: re-ingesting the same
-delivery is a no-op, so bronze stays immutable and reruns change nothing.
+file whose landing input and code version (code + contract) are unchanged is not rewritten:
+re-ingesting the same delivery is a no-op, so bronze stays immutable and reruns change nothing.
 """
 
+import functools
 import hashlib
 import json
 import os
+import sys
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,7 +28,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ettl_assets import settings
+from ettl_assets.metadata import DURATION, ROWS_WRITTEN
 from ettl_assets.partitions import daily_partitions
+from ettl_assets.sources import readers
 from ettl_assets.sources.readers import read_landing_file
 from ettl_assets.sources.registry import SourceSpec
 
@@ -33,8 +38,6 @@ BRONZE_GROUP = "bronze"
 PARTITION_COLUMN = "partition_date"
 DATA_FILE_NAME = "part-0.parquet"
 FINGERPRINT_KEY = b"ettl.fingerprint"
-# Bump when the bronze file layout changes, so unchanged deliveries are rewritten once.
-LAYOUT_VERSION = "1"
 
 
 def bronze_file(spec: SourceSpec, day: str | None = None) -> Path:
@@ -44,28 +47,43 @@ def bronze_file(spec: SourceSpec, day: str | None = None) -> Path:
     return table_dir / DATA_FILE_NAME
 
 
+AUDIT_FIELDS = (
+    pa.field("_ingested_at", pa.timestamp("us", tz="UTC")),
+    pa.field("_source_file", pa.string()),
+    pa.field("_run_id", pa.string()),
+)
+
+
 def add_audit_columns(
     table: pa.Table, source_file: Path, run_id: str, ingested_at: datetime
 ) -> pa.Table:
-    rows = table.num_rows
-    return (
-        table.append_column(
-            pa.field("_ingested_at", pa.timestamp("us", tz="UTC")),
-            pa.array([ingested_at] * rows, pa.timestamp("us", tz="UTC")),
-        )
-        .append_column(pa.field("_source_file", pa.string()), pa.array([str(source_file)] * rows))
-        .append_column(pa.field("_run_id", pa.string()), pa.array([run_id] * rows))
-    )
+    values = (ingested_at, str(source_file), run_id)
+    for field, value in zip(AUDIT_FIELDS, values, strict=True):
+        # Explicit types: an empty delivery must still produce the full, typed schema.
+        table = table.append_column(field, pa.array([value] * table.num_rows, field.type))
+    return table
 
 
-def delivery_fingerprint(landing_file: Path, spec: SourceSpec) -> str:
-    """Identifies what a bronze file was built from: the delivered bytes and the contract."""
+@functools.cache
+def bronze_code_version(spec: SourceSpec) -> str:
+    """Changes when the code that builds bronze or the source's contract changes.
+
+    Dagster records it with each materialization, which is how `ettl plan` sees a bronze change.
+    """
     digest = hashlib.sha256()
+    for module in (readers, sys.modules[__name__]):
+        digest.update(Path(module.__file__).read_bytes())
+    contract = [spec.format, [(c.name, c.data_type) for c in spec.columns]]
+    digest.update(json.dumps(contract).encode())
+    return digest.hexdigest()[:16]
+
+
+def delivery_fingerprint(landing_file: Path, code_version: str) -> str:
+    """Identifies what a bronze file was built from: the delivered bytes and the code version."""
+    digest = hashlib.sha256(code_version.encode())
     with landing_file.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
-    contract = [(c.name, c.data_type) for c in spec.columns]
-    digest.update(json.dumps([LAYOUT_VERSION, spec.format, contract]).encode())
     return digest.hexdigest()
 
 
@@ -103,7 +121,9 @@ class Ingested:
 def ingest(spec: SourceSpec, day: str | None, run_id: str) -> Ingested:
     landing_file = spec.landing_path(settings.landing_dir(), day)
     target = bronze_file(spec, day)
-    fingerprint = delivery_fingerprint(landing_file, spec) if landing_file.is_file() else None
+    fingerprint = None
+    if landing_file.is_file():
+        fingerprint = delivery_fingerprint(landing_file, bronze_code_version(spec))
     if fingerprint is not None and fingerprint == stored_fingerprint(target):
         rows = pq.read_metadata(target).num_rows
         return Ingested(landing_file, target, rows, landing_file.stat().st_size, rewritten=False)
@@ -113,10 +133,11 @@ def ingest(spec: SourceSpec, day: str | None, run_id: str) -> Ingested:
     return Ingested(landing_file, target, table.num_rows, landing_file.stat().st_size, True)
 
 
-def _materialize_result(ingested: list[Ingested]) -> dg.MaterializeResult:
+def _materialize_result(ingested: list[Ingested], seconds: float) -> dg.MaterializeResult:
     rows = sum(item.rows for item in ingested)
     metadata: dict[str, object] = {
-        "rows": dg.MetadataValue.int(rows),
+        ROWS_WRITTEN: dg.MetadataValue.int(rows),
+        DURATION: dg.MetadataValue.float(round(seconds, 3)),
         "files_read": dg.MetadataValue.json([str(i.landing_file) for i in ingested]),
         "bytes_read": dg.MetadataValue.int(sum(i.bytes_read for i in ingested)),
         "files_rewritten": dg.MetadataValue.int(sum(i.rewritten for i in ingested)),
@@ -139,6 +160,7 @@ def bronze_asset_for(spec: SourceSpec) -> dg.AssetsDefinition:
         description=spec.description,
         owners=list(spec.owners),
         kinds={"python", "parquet"},
+        code_version=bronze_code_version(spec),
         partitions_def=daily_partitions if spec.is_daily else None,
         # A date range is ingested in one run (and `dagster asset materialize
         # --partition-range` requires it of every selected asset).
@@ -151,6 +173,7 @@ def bronze_asset_for(spec: SourceSpec) -> dg.AssetsDefinition:
         },
     )
     def _bronze_asset(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        began = time.monotonic()
         days: list[str | None] = list(context.partition_keys) if spec.is_daily else [None]
         ingested = []
         for position, day in enumerate(days, start=1):
@@ -160,6 +183,6 @@ def bronze_asset_for(spec: SourceSpec) -> dg.AssetsDefinition:
                 f"[{position}/{len(days)}] {spec.name} {day or 'snapshot'}: {item.rows} rows "
                 f"{'written' if item.rewritten else 'unchanged'} ({item.landing_file.name})"
             )
-        return _materialize_result(ingested)
+        return _materialize_result(ingested, time.monotonic() - began)
 
     return _bronze_asset

@@ -8,45 +8,67 @@ both take the `dbt_spark` pool so only one embedded Spark opens the metastore at
 """
 
 import json
+from collections.abc import Iterator
+from typing import Any
 
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
+from ettl_assets.metadata import ROWS_WRITTEN
 from ettl_assets.partitions import daily_partitions
 from ettl_assets.transform.dbt_vars import dbt_vars_for_window
 from ettl_assets.transform.project import dbt_project
+from ettl_assets.transform.row_counts import model_tables, rows_in_window
+from ettl_assets.transform.state import STATE_METADATA_KEY, save_state
 from ettl_assets.transform.translator import TieredTranslator
 
 DAILY_SELECTOR = "tag:daily"
 SPARK_POOL = "dbt_spark"
 
 
+def with_run_metadata(
+    context: dg.AssetExecutionContext, events: Iterator[Any], window: dict[str, str] | None
+) -> Iterator[Any]:
+    """Add rows written (in the window) and the dbt state to each model's materialization."""
+    tables = model_tables(dbt_project.manifest_path)
+    state_dir = save_state(dbt_project.manifest_path)
+    start, end = (window["start_date"], window["end_date"]) if window else (None, None)
+    one_day = window is not None and len(context.partition_keys) == 1
+    for event in events:
+        if isinstance(event, dg.Output):
+            table = tables[context.asset_key_for_output(event.output_name)]
+            rows = rows_in_window(table, start, end)
+            metadata = {ROWS_WRITTEN: rows, STATE_METADATA_KEY: str(state_dir)}
+            if window is None or one_day:
+                # In a range run every partition gets the same metadata: the window's total
+                # would be misread as the partition's row count.
+                metadata["dagster/row_count"] = rows
+            event = event.with_metadata({**event.metadata, **metadata})
+        yield event
+
+
+# What both definitions share. The single-run policy builds a date range in one dbt call; on
+# the unpartitioned one it only lets `dagster asset materialize --partition-range` accept a
+# selection that includes it (the CLI requires the policy of every selected asset).
+COMMON = {
+    "manifest": dbt_project.manifest_path,
+    "project": dbt_project,
+    "dagster_dbt_translator": TieredTranslator(),
+    "backfill_policy": dg.BackfillPolicy.single_run(),
+    "pool": SPARK_POOL,
+}
+
+
 @dbt_assets(
-    manifest=dbt_project.manifest_path,
-    project=dbt_project,
-    select=DAILY_SELECTOR,
-    partitions_def=daily_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    dagster_dbt_translator=TieredTranslator(),
-    pool=SPARK_POOL,
-    name="daily_dbt_models",
+    **COMMON, select=DAILY_SELECTOR, partitions_def=daily_partitions, name="daily_dbt_models"
 )
 def daily_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     dbt_vars = dbt_vars_for_window(context.partition_time_window)
     context.log.info(f"dbt window: {dbt_vars}")
-    yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context).stream()
+    invocation = dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context)
+    yield from with_run_metadata(context, invocation.stream(), dbt_vars)
 
 
-@dbt_assets(
-    manifest=dbt_project.manifest_path,
-    project=dbt_project,
-    exclude=DAILY_SELECTOR,
-    # Only so `dagster asset materialize --partition-range` accepts a selection that includes
-    # them (it requires the policy of every selected asset).
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    dagster_dbt_translator=TieredTranslator(),
-    pool=SPARK_POOL,
-    name="reference_dbt_models",
-)
+@dbt_assets(**COMMON, exclude=DAILY_SELECTOR, name="reference_dbt_models")
 def reference_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-    yield from dbt.cli(["build"], context=context).stream()
+    yield from with_run_metadata(context, dbt.cli(["build"], context=context).stream(), None)

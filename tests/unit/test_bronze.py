@@ -47,3 +47,12 @@ def test_corrected_delivery_replaces_only_its_partition(landing_file):
     assert corrected.rewritten
     row = pq.read_table(bronze_file(FLIGHTS, DAY)).to_pylist()[0]
     assert (row["arr_delay"], row["_run_id"]) == (35, "run-2")
+
+
+def test_an_empty_delivery_lands_zero_rows_with_the_full_schema(landing_file):
+    header = landing_file.read_text().splitlines()[0]
+    landing_file.write_text(header + "\n")
+    assert ingest(FLIGHTS, DAY, run_id="run-1").rows == 0
+    schema = pq.read_schema(bronze_file(FLIGHTS, DAY))
+    assert schema.names[-3:] == ["_ingested_at", "_source_file", "_run_id"]
+    assert str(schema.field("_source_file").type) == "string"

@@ -1,0 +1,53 @@
+"""Rows a dbt model holds in a partition window, counted from its Parquet files.
+
+Counting through Spark would open a second JVM on the embedded metastore (trap 14 in
+shared/DESIGN.md); the Parquet footers already know their row counts.
+"""
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import dagster as dg
+import pyarrow.dataset as ds
+
+from ettl_assets import settings
+from ettl_assets.transform.translator import TieredTranslator
+
+
+@dataclass(frozen=True)
+class ModelTable:
+    """Where a dbt model's Spark table keeps its files, and its partition column if any."""
+
+    schema: str
+    name: str
+    partition_column: str | None
+
+    @property
+    def path(self) -> Path:
+        return settings.warehouse_dir() / f"{self.schema}.db" / self.name
+
+
+def model_tables(manifest_path: Path) -> dict[dg.AssetKey, ModelTable]:
+    manifest = json.loads(manifest_path.read_text())
+    translator = TieredTranslator()
+    tables = {}
+    for node in manifest["nodes"].values():
+        if node["resource_type"] != "model":
+            continue
+        partition_by = node["config"].get("partition_by")
+        if isinstance(partition_by, list):
+            partition_by = partition_by[0] if partition_by else None
+        key = translator.get_asset_key(node)
+        tables[key] = ModelTable(node["schema"], node["alias"], partition_by)
+    return tables
+
+
+def rows_in_window(table: ModelTable, start: str | None = None, end: str | None = None) -> int:
+    """Rows in [start, end) of the partition column, or all rows of an unpartitioned table."""
+    dataset = ds.dataset(table.path, format="parquet", partitioning="hive")
+    if table.partition_column is None or start is None or end is None:
+        return dataset.count_rows()
+    # Hive partition values are read as text; ISO dates compare correctly as text.
+    column = ds.field(table.partition_column).cast("string")
+    return dataset.count_rows(filter=(column >= start) & (column < end))
