@@ -7,7 +7,7 @@ This is what `dagster asset materialize --select ... --partition-range ...` does
 import time
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import dagster as dg
 from dagster._core.storage.tags import (  # the tags the CLI sets for a range run
@@ -35,7 +35,6 @@ class TierSummary:
     assets: int = 0
     rows: int = 0
     seconds: float = 0.0
-    partitions: set = field(default_factory=set)
 
 
 @dataclass
@@ -56,7 +55,6 @@ def summarize_run(instance: dg.DagsterInstance, run_id: str) -> dict[str, TierSu
     for record in records:
         materialization = record.event_log_entry.dagster_event.event_specific_data.materialization
         summary = tiers[tier_of_key(materialization.asset_key)]
-        summary.partitions.add(materialization.partition)
         if materialization.asset_key in seen:  # a range run repeats the metadata per partition
             continue
         seen.add(materialization.asset_key)

@@ -45,7 +45,10 @@ def find_changes(graph: AssetGraph, instance: dg.DagsterInstance) -> list[Change
             unique_id = materialization.metadata["unique_id"].value
             dbt_keys_by_state[Path(state.value)][unique_id] = key
         elif materialization.tags.get(CODE_VERSION_TAG) != graph.get(key).code_version:
-            changes.append(Change(key, "bronze code or source contract changed"))
+            # Python assets; or dbt models built before their dbt state was recorded, where the
+            # code version (the SQL checksum) is the best evidence there is.
+            what = "bronze code or source contract" if tier_of_key(key) == "bronze" else "SQL"
+            changes.append(Change(key, f"{what} changed (code version)"))
     for state_dir, keys_by_id in dbt_keys_by_state.items():
         for unique_id in modified_models(state_dir) & set(keys_by_id):
             reason = why_modified(unique_id, state_dir, dbt_project.manifest_path)
