@@ -10,6 +10,7 @@ import dagster as dg
 
 from ettl_assets import settings
 from ettl_assets.partitions import daily_partitions
+from ettl_assets.sources.bronze import bronze_key
 from ettl_assets.sources.registry import SourceSpec
 
 all_tiers_daily_job = dg.define_asset_job(
@@ -59,8 +60,7 @@ def build_landing_sensor(specs: list[SourceSpec]) -> dg.SensorDefinition:
         graph = context.repository_def.asset_graph
         requests = []
         for spec in daily:
-            bronze_key = dg.AssetKey(["bronze", spec.name])
-            downstream = dg.AssetSelection.assets(bronze_key).downstream().resolve(graph)
+            downstream = dg.AssetSelection.assets(bronze_key(spec)).downstream().resolve(graph)
             for day, mtime in sorted(now[spec.name].items()):
                 if seen.get(spec.name, {}).get(day) == mtime:
                     continue

@@ -1,6 +1,18 @@
-"""Materialization metadata keys that every tier records, so runs can be summed up per tier."""
+"""Materialization metadata that every tier records, so runs can be summed up per tier."""
 
 # Rows the materialization wrote: for a daily asset, rows in the run's window.
 ROWS_WRITTEN = "rows_written"
 # Seconds spent; the key dagster-dbt already uses for dbt models.
 DURATION = "Execution Duration"
+
+
+def rows_metadata(rows: int, single_partition: bool) -> dict[str, int]:
+    """Rows written, plus Dagster's row count when the materialization is one table/partition.
+
+    A range run records one event per partition, all with the same metadata: the window's total
+    there would be misread as each partition's row count, so it only goes in `rows_written`.
+    """
+    metadata = {ROWS_WRITTEN: rows}
+    if single_partition:
+        metadata["dagster/row_count"] = rows
+    return metadata

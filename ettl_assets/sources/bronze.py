@@ -28,7 +28,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ettl_assets import settings
-from ettl_assets.metadata import DURATION, ROWS_WRITTEN
+from ettl_assets.metadata import DURATION, rows_metadata
 from ettl_assets.partitions import daily_partitions
 from ettl_assets.sources import readers
 from ettl_assets.sources.readers import read_landing_file
@@ -38,6 +38,11 @@ BRONZE_GROUP = "bronze"
 PARTITION_COLUMN = "partition_date"
 DATA_FILE_NAME = "part-0.parquet"
 FINGERPRINT_KEY = b"ettl.fingerprint"
+
+
+def bronze_key(spec: SourceSpec) -> dg.AssetKey:
+    """Also the key dagster-dbt gives source('bronze', <name>): one lineage, landing to gold."""
+    return dg.AssetKey([BRONZE_GROUP, spec.name])
 
 
 def bronze_file(spec: SourceSpec, day: str | None = None) -> Path:
@@ -136,7 +141,7 @@ def ingest(spec: SourceSpec, day: str | None, run_id: str) -> Ingested:
 def _materialize_result(ingested: list[Ingested], seconds: float) -> dg.MaterializeResult:
     rows = sum(item.rows for item in ingested)
     metadata: dict[str, object] = {
-        ROWS_WRITTEN: dg.MetadataValue.int(rows),
+        **rows_metadata(rows, single_partition=len(ingested) == 1),
         DURATION: dg.MetadataValue.float(round(seconds, 3)),
         "files_read": dg.MetadataValue.json([str(i.landing_file) for i in ingested]),
         "bytes_read": dg.MetadataValue.int(sum(i.bytes_read for i in ingested)),
@@ -144,9 +149,6 @@ def _materialize_result(ingested: list[Ingested], seconds: float) -> dg.Material
         "files_unchanged": dg.MetadataValue.int(sum(not i.rewritten for i in ingested)),
     }
     if len(ingested) == 1:
-        # A range run records one event per partition with the same metadata; a row count
-        # there would be the run's total, not the partition's, so only single files get it.
-        metadata["dagster/row_count"] = dg.MetadataValue.int(rows)
         metadata["path"] = dg.MetadataValue.path(str(ingested[0].bronze_file))
     return dg.MaterializeResult(metadata=metadata)
 
@@ -155,7 +157,7 @@ def bronze_asset_for(spec: SourceSpec) -> dg.AssetsDefinition:
     """Build the bronze asset of one registry entry."""
 
     @dg.asset(
-        key=[BRONZE_GROUP, spec.name],
+        key=bronze_key(spec),
         group_name=BRONZE_GROUP,
         description=spec.description,
         owners=list(spec.owners),

@@ -14,7 +14,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
-from ettl_assets.metadata import ROWS_WRITTEN
+from ettl_assets.metadata import rows_metadata
 from ettl_assets.partitions import daily_partitions
 from ettl_assets.transform.dbt_vars import dbt_vars_for_window
 from ettl_assets.transform.project import dbt_project
@@ -38,11 +38,10 @@ def with_run_metadata(
         if isinstance(event, dg.Output):
             table = tables[context.asset_key_for_output(event.output_name)]
             rows = rows_in_window(table, start, end)
-            metadata = {ROWS_WRITTEN: rows, STATE_METADATA_KEY: str(state_dir)}
-            if window is None or one_day:
-                # In a range run every partition gets the same metadata: the window's total
-                # would be misread as the partition's row count.
-                metadata["dagster/row_count"] = rows
+            metadata = {
+                **rows_metadata(rows, single_partition=window is None or one_day),
+                STATE_METADATA_KEY: str(state_dir),
+            }
             event = event.with_metadata({**event.metadata, **metadata})
         yield event
 
