@@ -2,16 +2,16 @@
 
 ettl land [--start D] [--end D]   write the sample source files into data/landing/
 ettl run  [--start D] [--end D]   land, then materialize bronze -> silver -> gold for the window
+                                  (a broken source stops only its own chain)
 ettl backfill --from-tier T --start D --end D [--dry-run]
                                   rebuild tier T and the tiers below it for D..D, in one run
 ettl plan [--apply]               what changed since the last build, and the backfill for it
+ettl drift [--source S]           per source: the days its delivered schema changed, and how
 """
 
 import argparse
-import subprocess
 import sys
 from datetime import date, timedelta
-from pathlib import Path
 
 import dagster as dg
 from dagster._core.definitions.assets.graph.asset_graph import AssetGraph  # resolved graph
@@ -54,29 +54,38 @@ def land(args: argparse.Namespace) -> int:
     return 0
 
 
-def materialize_command(start: date, end: date) -> list[str]:
-    """The `dagster asset materialize` line that builds every tier for [start, end]."""
-    return [
-        str(Path(sys.executable).parent / "dagster"),
-        "asset", "materialize",
-        "-m", "ettl_assets.definitions",
-        "--select", "*",
-        "--partition-range", f"{start}...{end}",
-    ]  # fmt: skip
+def _print_run(outcome) -> None:
+    print(f"\nrun {outcome.run_id}: {'SUCCESS' if outcome.success else 'FAILURE'} "
+          f"in {outcome.seconds:.0f}s")  # fmt: skip
+    print(f"  {'tier':<7} {'assets':>6} {'rows written':>13} {'seconds':>8}")
+    for tier, summary in outcome.tiers.items():
+        print(f"  {tier:<7} {summary.assets:>6} {summary.rows:>13,} {summary.seconds:>8.1f}")
 
 
 def run(args: argparse.Namespace) -> int:
+    from ettl_assets.definitions import defs
+    from ettl_assets.launch import launch_isolating_sources
+
     start, end = _window(args)
-    land(args)
-    print(f"materializing bronze -> silver -> gold for {start}..{end} (Dagster logs follow)")
-    result = subprocess.run(materialize_command(start, end))
-    if result.returncode != 0:
-        print(
-            f"ettl: the run failed (exit {result.returncode}); the step that failed and its error "
-            "are in the Dagster log above, and in the UI: make dev",
-            file=sys.stderr,
-        )
-        return result.returncode
+    if not args.skip_landing:
+        land(args)
+    print(f"materializing bronze -> silver -> gold for {start}..{end}: bronze first, then "
+          "everything downstream of the sources that landed (Dagster logs follow)")  # fmt: skip
+    keys = defs.resolve_asset_graph().get_all_asset_keys()
+    outcome = launch_isolating_sources(keys, str(start), str(end), {"ettl/run": f"{start}..{end}"})
+    for launched in outcome.runs:
+        _print_run(launched)
+    if outcome.failed_sources:
+        failed = ", ".join(key.to_user_string() for key in outcome.failed_sources)
+        blocked = ", ".join(key.to_user_string() for key in outcome.blocked) or "-"
+        print(f"\nettl: source(s) failed: {failed} (the error above names the file); not built "
+              f"because they read it: {blocked}. Every other asset was materialized. Fix the "
+              f"delivery and rerun the same command.", file=sys.stderr)  # fmt: skip
+        return 1
+    if not outcome.success:
+        print("ettl: a run failed; its log is in the Dagster UI (make dev), run "
+              f"{outcome.runs[-1].run_id}", file=sys.stderr)  # fmt: skip
+        return 1
     warehouse = settings.warehouse_dir()
     print(
         f"\nDone: {start}..{end} materialized.\n"
@@ -88,6 +97,7 @@ def run(args: argparse.Namespace) -> int:
         "  source .venv/bin/activate\n"
         "  dbt show --project-dir dbt_project --profiles-dir dbt_project "
         "--inline 'select * from gold.fct_daily_carrier_performance order by flight_date'\n"
+        "  ettl drift   # when and how each source's columns changed\n"
         "  make dev     # Dagster UI with the asset graph and this run, http://127.0.0.1:3000"
     )
     return 0
@@ -104,11 +114,7 @@ def _launch(backfill: Backfill, tags: dict[str, str]) -> int:
 
     print(f"launching one run of {len(backfill.asset_keys)} asset(s) (Dagster logs follow)")
     outcome = launch(backfill.asset_keys, backfill.start, backfill.end, tags)
-    print(f"\nrun {outcome.run_id}: {'SUCCESS' if outcome.success else 'FAILURE'} "
-          f"in {outcome.seconds:.0f}s")  # fmt: skip
-    print(f"  {'tier':<7} {'assets':>6} {'rows written':>13} {'seconds':>8}")
-    for tier, summary in outcome.tiers.items():
-        print(f"  {tier:<7} {summary.assets:>6} {summary.rows:>13,} {summary.seconds:>8.1f}")
+    _print_run(outcome)
     if not outcome.success:
         print("ettl: the run failed; its log is in the Dagster UI (make dev), run "
               f"{outcome.run_id}", file=sys.stderr)  # fmt: skip
@@ -154,6 +160,42 @@ def plan(args: argparse.Namespace) -> int:
     return _launch(proposal, {"ettl/backfill": "plan"})
 
 
+def drift(args: argparse.Namespace) -> int:
+    from ettl_assets.backfill import sorted_keys
+    from ettl_assets.definitions import defs, sources
+    from ettl_assets.planner import downstream_closure
+    from ettl_assets.sources.bronze import bronze_key, delivered_schemas
+    from ettl_assets.sources.drift import contract_drift, drift_history
+
+    chosen = [spec for spec in sources if args.source in (None, spec.name)]
+    if not chosen:
+        names = ", ".join(spec.name for spec in sources)
+        print(f"ettl: no source {args.source!r}; sources: {names}", file=sys.stderr)
+        return 2
+    graph = defs.resolve_asset_graph()
+    for spec in chosen:
+        schemas = delivered_schemas(spec)
+        contract = spec.declared_in.relative_to(settings.PROJECT_ROOT)
+        print(f"{spec.name}  ({spec.cadence}, {len(schemas)} partition(s) in bronze; "
+              f"contract {contract})")  # fmt: skip
+        if not schemas:
+            print("  nothing ingested yet")
+        for day, changes in drift_history(spec, schemas):
+            print(f"  {day:<10}  {'; '.join(changes)}")
+        latest = next(((day, s) for day, s in reversed(schemas) if s), None)
+        if latest is not None:
+            found = contract_drift(spec, latest[1])
+            verdict = "; ".join(map(str, found)) if found else "matches"
+            print(f"  versus the contract (latest delivery, {latest[0]}): {verdict}")
+        key = bronze_key(spec)
+        readers = sorted(k.to_user_string() for k in graph.get(key).child_keys)
+        downstream = [k.to_user_string() for k in sorted_keys(downstream_closure(graph, [key]))]
+        downstream.remove(key.to_user_string())
+        print(f"  read by:    {', '.join(readers) or '-'}")
+        print(f"  downstream: {', '.join(downstream) or '-'}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="ettl", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -165,6 +207,11 @@ def main(argv: list[str] | None = None) -> int:
         command.add_argument("--start", type=_day, default=DEFAULT_START, help="first day (incl.)")
         command.add_argument("--end", type=_day, default=DEFAULT_END, help="last day (incl.)")
         command.set_defaults(handler=handler)
+        if name == "run":
+            command.add_argument(
+                "--skip-landing", action="store_true",
+                help="materialize what is in the landing zone; do not (re)land the sample files",
+            )  # fmt: skip
     command = commands.add_parser("backfill", help="rebuild a tier and those below it")
     command.add_argument("--from-tier", required=True, choices=TIERS)
     command.add_argument("--start", type=_day, required=True, help="first day (incl.)")
@@ -174,6 +221,9 @@ def main(argv: list[str] | None = None) -> int:
     command = commands.add_parser("plan", help="changes since the last build, and their backfill")
     command.add_argument("--apply", action="store_true", help="launch the proposed backfill")
     command.set_defaults(handler=plan)
+    command = commands.add_parser("drift", help="when and how each source's columns changed")
+    command.add_argument("--source", help="one source (default: all)")
+    command.set_defaults(handler=drift)
     args = parser.parse_args(argv)
     settings.export_environment()
     return args.handler(args)

@@ -16,7 +16,10 @@ from dagster._core.storage.tags import (  # the tags the CLI sets for a range ru
 )
 
 from ettl_assets.metadata import DURATION, ROWS_WRITTEN
+from ettl_assets.planner import downstream_closure
 from ettl_assets.tiers import TIERS, tier_of_key
+
+BRONZE = TIERS[0]
 
 
 def all_assets_job() -> dg.JobDefinition:
@@ -43,6 +46,14 @@ class RunOutcome:
     success: bool
     seconds: float
     tiers: dict[str, TierSummary]
+    materialized: set[dg.AssetKey]
+
+
+def materialized_keys(instance: dg.DagsterInstance, run_id: str) -> set[dg.AssetKey]:
+    records = instance.get_records_for_run(
+        run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION
+    ).records
+    return {record.event_log_entry.dagster_event.asset_key for record in records}
 
 
 def summarize_run(instance: dg.DagsterInstance, run_id: str) -> dict[str, TierSummary]:
@@ -91,4 +102,43 @@ def launch(
             success=result.success,
             seconds=time.monotonic() - began,
             tiers=summarize_run(instance, result.run_id),
+            materialized=materialized_keys(instance, result.run_id),
         )
+
+
+@dataclass
+class IsolatedOutcome:
+    """Bronze first, then everything downstream of the sources that landed."""
+
+    runs: list[RunOutcome]
+    failed_sources: list[dg.AssetKey]  # bronze assets that did not materialize
+    blocked: list[dg.AssetKey]  # downstream of those, left for a later run
+
+    @property
+    def success(self) -> bool:
+        return all(run.success for run in self.runs)
+
+
+def launch_isolating_sources(
+    asset_keys: Iterable[dg.AssetKey],
+    start: str | None,
+    end: str | None,
+    tags: dict[str, str],
+) -> IsolatedOutcome:
+    """Two runs, so one broken source does not stop the others' chains.
+
+    In one Dagster run a failed bronze step abandons every step after it, and all silver and
+    gold models of a partitions definition share one dbt step. So bronze runs alone first; the
+    second run builds everything downstream except what depends on a source that failed.
+    """
+    from ettl_assets.definitions import defs
+
+    keys = set(asset_keys)
+    bronze = {key for key in keys if tier_of_key(key) == BRONZE}
+    runs = [launch(bronze, start, end, tags)] if bronze else []
+    failed = sorted(bronze - runs[0].materialized, key=str) if bronze else []
+    blocked = downstream_closure(defs.resolve_asset_graph(), failed) & (keys - bronze)
+    rest = keys - bronze - blocked
+    if rest:
+        runs.append(launch(rest, start, end, tags))
+    return IsolatedOutcome(runs, failed, sorted(blocked, key=str))

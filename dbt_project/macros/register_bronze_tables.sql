@@ -1,43 +1,76 @@
 {#-
   Expose bronze (Parquet written by the Python bronze assets) to Spark as external tables, one per
-  `bronze` source, so models read it through source() and dbt can introspect its columns.
-  Runs on every dbt invocation (on-run-start): `create ... if not exists` is a no-op once the table
-  exists, and `recover partitions` picks up the daily partitions landed since the last run.
+  `bronze` source plus its `<source>__quarantine` table, so models read them through source() and
+  dbt can introspect their columns. Runs on every dbt invocation (on-run-start): a table whose
+  declared columns changed (a contract change) is re-created (external: the files stay), and
+  `recover partitions` picks up the daily partitions landed since the last run.
   The layout here must match ettl_assets/sources/bronze.py.
 -#}
 {% macro register_bronze_tables() %}
   {%- if execute -%}
     {%- do run_query('create database if not exists bronze') -%}
     {%- for source in graph.sources.values() if source.source_name == 'bronze' -%}
-      {%- do run_query(bronze_table_ddl(source)) -%}
-      {%- if bronze_is_daily(source) -%}
-        {%- do run_query('alter table bronze.' ~ source.name ~ ' recover partitions') -%}
-      {%- else -%}
-        {%- do run_query('refresh table bronze.' ~ source.name) -%}
-      {%- endif -%}
+      {%- set daily = source.config.meta.ettl.cadence == 'daily' -%}
+      {%- do register_external_table(source.name, bronze_columns(source), daily) -%}
+      {%- do register_external_table(source.name ~ '__quarantine', quarantine_columns(), daily) -%}
     {%- endfor -%}
   {%- endif -%}
 {% endmacro %}
 
 
-{% macro bronze_is_daily(source) -%}
-  {{ return(source.config.meta.ettl.cadence == 'daily') }}
-{%- endmacro %}
-
-
-{% macro bronze_table_ddl(source) -%}
-  {%- set location = env_var('ETTL_DATA_DIR') ~ '/warehouse/bronze.db/' ~ source.name -%}
+{#- Contract columns, then each known alias (a column's other delivered name) in its type. -#}
+{% macro bronze_columns(source) -%}
   {%- set columns = [] -%}
+  {%- set types = {} -%}
   {%- for column in source.columns.values() -%}
-    {%- do columns.append('`' ~ column.name ~ '` ' ~ column.data_type) -%}
+    {%- do columns.append((column.name, column.data_type)) -%}
+    {%- do types.update({column.name: column.data_type}) -%}
   {%- endfor -%}
-  {#- Audit columns added by the bronze assets to every row. -#}
-  {%- do columns.extend(['_ingested_at timestamp', '_source_file string', '_run_id string']) -%}
-  {%- if bronze_is_daily(source) -%}
-    {%- do columns.append('partition_date date') -%}
-  {%- endif -%}
-  create table if not exists bronze.{{ source.name }} ({{ columns | join(', ') }})
-  using parquet
-  {% if bronze_is_daily(source) %}partitioned by (partition_date){% endif %}
-  location '{{ location }}'
+  {%- for delivered, column in (source.config.meta.ettl.aliases or {}).items() | sort -%}
+    {%- do columns.append((delivered, types[column])) -%}
+  {%- endfor -%}
+  {{- return(columns + audit_columns()) -}}
 {%- endmacro %}
+
+
+{% macro audit_columns() -%}
+  {#- Added by the bronze assets to every row. -#}
+  {{- return([('_ingested_at', 'timestamp'), ('_source_file', 'string'), ('_run_id', 'string')]) -}}
+{%- endmacro %}
+
+
+{% macro quarantine_columns() -%}
+  {{- return([('raw_text', 'string'), ('reason', 'string'), ('line_number', 'bigint')]
+             + audit_columns()) -}}
+{%- endmacro %}
+
+
+{% macro register_external_table(name, columns, daily) %}
+  {%- set location = env_var('ETTL_DATA_DIR') ~ '/warehouse/bronze.db/' ~ name -%}
+  {%- set existing = adapter.get_relation(database=none, schema='bronze', identifier=name) -%}
+  {%- if existing is not none -%}
+    {%- set current = [] -%}
+    {%- for column in adapter.get_columns_in_relation(existing) if column.name != 'partition_date' -%}
+      {%- do current.append((column.name, column.data_type)) -%}
+    {%- endfor -%}
+    {%- if current != columns -%}
+      {%- do run_query('drop table bronze.' ~ name) -%}
+    {%- endif -%}
+  {%- endif -%}
+  {%- set declared = [] -%}
+  {%- for column_name, data_type in columns -%}
+    {%- do declared.append('`' ~ column_name ~ '` ' ~ data_type) -%}
+  {%- endfor -%}
+  {%- if daily -%}{%- do declared.append('partition_date date') -%}{%- endif -%}
+  {%- call statement('create_' ~ name) -%}
+    create table if not exists bronze.{{ name }} ({{ declared | join(', ') }})
+    using parquet
+    {% if daily %}partitioned by (partition_date){% endif %}
+    location '{{ location }}'
+  {%- endcall -%}
+  {%- if daily -%}
+    {%- do run_query('alter table bronze.' ~ name ~ ' recover partitions') -%}
+  {%- else -%}
+    {%- do run_query('refresh table bronze.' ~ name) -%}
+  {%- endif -%}
+{% endmacro %}

