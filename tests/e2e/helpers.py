@@ -18,15 +18,17 @@ BIN = Path(sys.executable).parent
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 
 
-def run_command(args: list[str], log_name: str, cwd: Path = PROJECT_ROOT) -> str:
-    """Run a command to completion; on failure, fail with the tail of its output."""
+def run_command(
+    args: list[str], log_name: str, cwd: Path = PROJECT_ROOT, expected_exit: int = 0
+) -> str:
+    """Run a command to completion; if it exits otherwise than expected, fail with its output."""
     ARTIFACTS.mkdir(exist_ok=True)
     log = ARTIFACTS / f"{log_name}.log"
     started = time.monotonic()
     with log.open("w") as out:
         result = subprocess.run(args, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, env=os.environ)
     output = log.read_text()
-    assert result.returncode == 0, (
+    assert result.returncode == expected_exit, (
         f"{' '.join(args)} exited {result.returncode} after {time.monotonic() - started:.0f}s "
         f"(full log: {log}):\n{output[-4000:]}"
     )
@@ -66,27 +68,37 @@ def latest_run_id(instance: DagsterInstance) -> str:
     return run.run_id
 
 
-def materializations(instance: DagsterInstance, run_id: str) -> dict[str, set[str | None]]:
-    """Asset key -> partitions materialized by the run."""
+def _run_ids(run_ids: str | list[str]) -> list[str]:
+    return [run_ids] if isinstance(run_ids, str) else run_ids
+
+
+def materializations(
+    instance: DagsterInstance, run_ids: str | list[str]
+) -> dict[str, set[str | None]]:
+    """Asset key -> partitions materialized by the run(s)."""
     found: dict[str, set[str | None]] = {}
-    for record in instance.get_records_for_run(
-        run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION
-    ).records:
-        event = record.event_log_entry.dagster_event
-        key = event.asset_key.to_user_string()
-        found.setdefault(key, set()).add(event.partition)
+    for run_id in _run_ids(run_ids):
+        for record in instance.get_records_for_run(
+            run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION
+        ).records:
+            event = record.event_log_entry.dagster_event
+            key = event.asset_key.to_user_string()
+            found.setdefault(key, set()).add(event.partition)
     return found
 
 
-def check_evaluations(instance: DagsterInstance, run_id: str) -> dict[str, object]:
-    """Check name -> its evaluation in the run."""
-    records = instance.get_records_for_run(
-        run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION
-    ).records
-    return {
-        (e := r.event_log_entry.dagster_event.event_specific_data).asset_check_key.name: e
-        for r in records
-    }
+def check_evaluations(instance: DagsterInstance, run_ids: str | list[str]) -> dict[str, object]:
+    """ "<asset>:<check>" -> its evaluation in the run(s)."""
+    found = {}
+    for run_id in _run_ids(run_ids):
+        records = instance.get_records_for_run(
+            run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION
+        ).records
+        for record in records:
+            evaluation = record.event_log_entry.dagster_event.event_specific_data
+            key = evaluation.asset_check_key
+            found[f"{key.asset_key.to_user_string()}:{key.name}"] = evaluation
+    return found
 
 
 def step_intervals(instance: DagsterInstance, run_id: str) -> list[tuple[float, float]]:

