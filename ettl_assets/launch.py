@@ -49,15 +49,11 @@ class RunOutcome:
     materialized: set[dg.AssetKey]
 
 
-def materialized_keys(instance: dg.DagsterInstance, run_id: str) -> set[dg.AssetKey]:
-    records = instance.get_records_for_run(
-        run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION
-    ).records
-    return {record.event_log_entry.dagster_event.asset_key for record in records}
-
-
-def summarize_run(instance: dg.DagsterInstance, run_id: str) -> dict[str, TierSummary]:
-    """Rows written and execution time per tier, from the run's materialization metadata."""
+def summarize_run(
+    instance: dg.DagsterInstance, run_id: str
+) -> tuple[dict[str, TierSummary], set[dg.AssetKey]]:
+    """Rows written and execution time per tier (from the run's materialization metadata), and
+    the assets the run materialized."""
     tiers: dict[str, TierSummary] = defaultdict(TierSummary)
     seen: set[dg.AssetKey] = set()
     records = instance.get_records_for_run(
@@ -75,7 +71,7 @@ def summarize_run(instance: dg.DagsterInstance, run_id: str) -> dict[str, TierSu
             summary.rows += int(metadata[ROWS_WRITTEN].value)
         if DURATION in metadata:
             summary.seconds += float(metadata[DURATION].value)
-    return {tier: tiers[tier] for tier in TIERS if tier in tiers}
+    return {tier: tiers[tier] for tier in TIERS if tier in tiers}, seen
 
 
 def launch(
@@ -97,12 +93,13 @@ def launch(
             asset_selection=sorted(asset_keys, key=lambda k: k.to_user_string()),
             tags=run_tags,
         )
+        tiers, materialized = summarize_run(instance, result.run_id)
         return RunOutcome(
             run_id=result.run_id,
             success=result.success,
             seconds=time.monotonic() - began,
-            tiers=summarize_run(instance, result.run_id),
-            materialized=materialized_keys(instance, result.run_id),
+            tiers=tiers,
+            materialized=materialized,
         )
 
 

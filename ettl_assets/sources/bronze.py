@@ -53,36 +53,25 @@ def bronze_key(spec: SourceSpec) -> dg.AssetKey:
     return dg.AssetKey([BRONZE_GROUP, spec.name])
 
 
-def _partition_dir(table_dir: Path, day: str | None) -> Path:
-    return table_dir / f"{PARTITION_COLUMN}={day}" if day is not None else table_dir
+def _partition_dir(table_name: str, spec: SourceSpec, day: str | None) -> Path:
+    """A table's folder, or a daily source's partition folder in it when `day` is given."""
+    table_dir = settings.bronze_dir() / table_name
+    return table_dir / f"{PARTITION_COLUMN}={day}" if spec.is_daily and day else table_dir
 
 
 def bronze_file(spec: SourceSpec, day: str | None = None) -> Path:
-    return _partition_dir(settings.bronze_dir() / spec.name, day if spec.is_daily else None) / (
-        DATA_FILE_NAME
-    )
+    return _partition_dir(spec.name, spec, day) / DATA_FILE_NAME
 
 
 def quarantine_dir(spec: SourceSpec, day: str | None = None) -> Path:
     """One Parquet file per run that quarantined rows: appended, never replaced (trap 8)."""
-    table_dir = settings.bronze_dir() / (spec.name + QUARANTINE_SUFFIX)
-    return _partition_dir(table_dir, day if spec.is_daily else None)
+    return _partition_dir(spec.name + QUARANTINE_SUFFIX, spec, day)
 
 
 AUDIT_FIELDS = (
     pa.field("_ingested_at", pa.timestamp("us", tz="UTC")),
     pa.field("_source_file", pa.string()),
     pa.field("_run_id", pa.string()),
-)
-
-
-QUARANTINE_SCHEMA = pa.schema(
-    [
-        ("raw_text", pa.string()),
-        ("reason", pa.string()),
-        ("line_number", pa.int64()),  # in the file; the record's position for JSON arrays
-        *AUDIT_FIELDS,
-    ]
 )
 
 
@@ -155,11 +144,15 @@ def write_atomically(table: pa.Table, target: Path, metadata: dict[bytes, bytes]
         temp.unlink(missing_ok=True)
 
 
-def quarantine_table(rejected: list[RejectedRow], source_file: Path, run_id: str, at: datetime):
+def quarantine_table(
+    rejected: list[RejectedRow], source_file: Path, run_id: str, at: datetime
+) -> pa.Table:
+    """Columns match quarantine_columns() in dbt_project/macros/register_bronze_tables.sql."""
     table = pa.table(
         {
             "raw_text": pa.array([r.raw_text for r in rejected], pa.string()),
             "reason": pa.array([r.reason for r in rejected], pa.string()),
+            # In the file; a JSON array's record position, a Parquet file's row position.
             "line_number": pa.array([r.line_number for r in rejected], pa.int64()),
         }
     )
@@ -201,7 +194,7 @@ def ingest(spec: SourceSpec, day: str | None, run_id: str) -> Ingested:
     delivery: Delivery = read_landing_file(landing_file, spec)  # clear error if unreadable
     ingested_at = datetime.now(UTC)
     # The quarantine table exists (empty) from the first delivery on, for Spark to register.
-    (settings.bronze_dir() / (spec.name + QUARANTINE_SUFFIX)).mkdir(parents=True, exist_ok=True)
+    quarantine_dir(spec).mkdir(parents=True, exist_ok=True)
     if delivery.rejected:
         # Before the partition: a failure in between leaves rows quarantined twice, never lost.
         rejected = quarantine_table(delivery.rejected, landing_file, run_id, ingested_at)

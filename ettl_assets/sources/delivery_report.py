@@ -4,11 +4,16 @@ Rows in = rows landed + rows quarantined, for every run. The checks never fail a
 keeps whatever arrived); they make a drifted, empty or partly bad delivery visible in the UI.
 """
 
+from typing import TYPE_CHECKING
+
 import dagster as dg
 
 from ettl_assets.metadata import DURATION, rows_metadata
 from ettl_assets.sources.drift import contract_drift
 from ettl_assets.sources.registry import SourceSpec
+
+if TYPE_CHECKING:  # bronze.py builds the report, so it cannot be imported at run time here
+    from ettl_assets.sources.bronze import Ingested
 
 SCHEMA_CHECK = "schema_matches_contract"
 NOT_EMPTY_CHECK = "delivery_not_empty"
@@ -38,7 +43,7 @@ def _warn(name: str, passed: bool, metadata: dict[str, object]) -> dg.AssetCheck
     )
 
 
-def _label(item) -> str:
+def _label(item: "Ingested") -> str:
     return item.day or "snapshot"
 
 
@@ -46,7 +51,9 @@ def column_schema(delivered: list[tuple[str, str]]) -> dg.TableSchema:
     return dg.TableSchema(columns=[dg.TableColumn(name, type_) for name, type_ in delivered])
 
 
-def delivery_report(spec: SourceSpec, ingested: list, seconds: float) -> dg.MaterializeResult:
+def delivery_report(
+    spec: SourceSpec, ingested: list["Ingested"], seconds: float
+) -> dg.MaterializeResult:
     """The materialization of one bronze run over `ingested` (one item per partition)."""
     rows = sum(item.rows for item in ingested)
     quarantined = {_label(i): i.rows_quarantined for i in ingested if i.rows_quarantined}

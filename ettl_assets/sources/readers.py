@@ -157,6 +157,8 @@ def _parse_csv(path: Path) -> RawDelivery:
             strings_can_be_null=True,
         ),
     )
+    # Row i of the table is the i-th non-empty data line not skipped (values holding a line
+    # break inside quotes would shift this; none of the sources here send them).
     skipped = {row.line_number for row in rejected}
     all_lines = _lines(data)
     line_numbers = [
@@ -248,10 +250,9 @@ def _parse_json_array(path: Path) -> RawDelivery:
 def _parse_parquet(path: Path) -> RawDelivery:
     table = pq.read_table(io.BytesIO(_file_bytes(path)))
     types = {f.name: CONTRACT_TYPE_OF.get(str(f.type), str(f.type)) for f in table.schema}
-    rows = table.slice  # a row's raw text is its values as JSON, built only when quarantined
 
-    def raw_text(number: int) -> str:
-        return json.dumps(rows(number - 1, 1).to_pylist()[0], default=str)
+    def raw_text(number: int) -> str:  # the row's values as JSON, built only when quarantined
+        return json.dumps(table.slice(number - 1, 1).to_pylist()[0], default=str)
 
     return RawDelivery(table, list(range(1, table.num_rows + 1)), raw_text, types)
 

