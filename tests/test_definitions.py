@@ -12,7 +12,8 @@ import dagster as dg
 import pytest
 
 from ettl_assets.definitions import defs
-from ettl_assets.transform.translator import tier_of
+from ettl_assets.transform.project import dbt_project
+from ettl_assets.transform.translator import TieredTranslator, tier_of
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "asset_graph.json"
 
@@ -72,3 +73,14 @@ def test_folder_is_the_tier_for_models_and_sources():
     assert tier_of({"unique_id": "s", "fqn": ["ettl", "bronze", "bronze", "flights"]}) == "bronze"
     with pytest.raises(ValueError, match="not under models/<tier>/"):
         tier_of({"unique_id": "m", "fqn": ["ettl", "marts", "x"]})
+
+
+def test_a_source_is_keyed_by_its_table_so_quarantine_never_shadows_bronze():
+    translator = TieredTranslator()
+    manifest = json.loads(dbt_project.manifest_path.read_text())
+    keys = {
+        (source["source_name"], source["name"]): translator.get_asset_key(source).to_user_string()
+        for source in manifest["sources"].values()
+    }
+    assert keys[("bronze", "flights")] == "bronze/flights"
+    assert keys[("quarantine", "flights")] == "bronze/flights__quarantine"

@@ -1,7 +1,9 @@
 {#-
-  Keep the failing rows of every failed or warned test durably. dbt's store_failures relations
-  are replaced on each run (trap 8); this appends them, with the test, its severity and the run's
-  window, to audit.dbt_test_failures (one JSON document per failing row). Never replaced.
+  Keep the failing rows of every failed or warned test durably, in audit.dbt_test_failures (one
+  JSON document per failing row, with the test, its severity and the run's window); appended,
+  never replaced. dbt's own store_failures tables are replaced on every run (trap 8) and cost a
+  Spark statement per test even when it passes; re-running just the failed tests' compiled SQL
+  here costs nothing when everything passes.
 -#}
 {% macro keep_test_failures(results) %}
   {%- if execute -%}
@@ -21,9 +23,8 @@
       ) using parquet
     {%- endcall -%}
     {%- for result in results
-        if result.node.resource_type == 'test' and result.status in ('fail', 'warn')
-        and result.node.relation_name -%}
-      {%- set tested = (result.node.depends_on.nodes or ['']) | first -%}
+        if result.node.resource_type == 'test' and result.status in ('fail', 'warn') -%}
+      {%- set tested = result.node.attached_node or (result.node.depends_on.nodes or ['']) | first -%}
       {%- call statement('keep_' ~ loop.index) -%}
         insert into audit.dbt_test_failures
         select
@@ -37,7 +38,7 @@
           '{{ var("end_date") }}',
           current_timestamp(),
           to_json(struct(*))
-        from {{ result.node.relation_name }}
+        from ({{ result.node.compiled_code }}) as failing_rows
       {%- endcall -%}
     {%- endfor -%}
   {%- endif -%}

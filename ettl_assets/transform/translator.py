@@ -28,7 +28,11 @@ def tier_of(dbt_resource_props: Mapping[str, Any]) -> str:
 
 class TieredTranslator(DagsterDbtTranslator):
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
-        return dg.AssetKey([tier_of(dbt_resource_props), dbt_resource_props["name"]])
+        # A source is keyed by its table (identifier): source('quarantine', 'flights') is
+        # bronze/flights__quarantine, not the bronze/flights of source('bronze', 'flights').
+        props = dbt_resource_props
+        name = props["identifier"] if props["resource_type"] == "source" else props["name"]
+        return dg.AssetKey([tier_of(props), name])
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str:
         return tier_of(dbt_resource_props)
