@@ -7,6 +7,8 @@ ettl backfill --from-tier T --start D --end D [--dry-run]
                                   rebuild tier T and the tiers below it for D..D, in one run
 ettl plan [--apply]               what changed since the last build, and the backfill for it
 ettl drift [--source S]           per source: the days its delivered schema changed, and how
+ettl lineage ASSET [--column C] [--downstream]
+                                  where an asset or column comes from (or goes to), as a tree
 """
 
 import argparse
@@ -196,6 +198,22 @@ def drift(args: argparse.Namespace) -> int:
     return 0
 
 
+def lineage(args: argparse.Namespace) -> int:
+    from ettl_assets.definitions import defs
+    from ettl_assets.lineage import Lineage, LineageError
+
+    with dg.DagsterInstance.get() as instance:
+        graph = Lineage(defs.resolve_asset_graph(), instance)
+    try:
+        root = graph.resolve(args.asset, args.column)
+    except LineageError as exc:
+        print(f"ettl: {exc}", file=sys.stderr)
+        return 2
+    for line in graph.tree(root, downstream=args.downstream):
+        print(line)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="ettl", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -224,6 +242,13 @@ def main(argv: list[str] | None = None) -> int:
     command = commands.add_parser("drift", help="when and how each source's columns changed")
     command.add_argument("--source", help="one source (default: all)")
     command.set_defaults(handler=drift)
+    command = commands.add_parser("lineage", help="an asset's or column's lineage as a tree")
+    command.add_argument("asset", help="asset key, e.g. gold/fct_daily_carrier_performance")
+    command.add_argument("--column", help="follow one column (from column-level lineage)")
+    direction = command.add_mutually_exclusive_group()
+    direction.add_argument("--upstream", action="store_true", help="where it comes from (default)")
+    direction.add_argument("--downstream", action="store_true", help="what is built from it")
+    command.set_defaults(handler=lineage)
     args = parser.parse_args(argv)
     settings.export_environment()
     return args.handler(args)

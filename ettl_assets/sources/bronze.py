@@ -28,6 +28,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ettl_assets import settings
+from ettl_assets.catalog import SOURCE_SYSTEMS, TIER_TAG, freshness_policy
 from ettl_assets.partitions import daily_partitions
 from ettl_assets.sources import drift, readers
 from ettl_assets.sources.delivery_report import check_specs, delivery_report
@@ -227,7 +228,10 @@ def bronze_asset_for(spec: SourceSpec) -> dg.AssetsDefinition:
         # --partition-range` requires it of every selected asset).
         backfill_policy=dg.BackfillPolicy.single_run(),
         check_specs=check_specs(spec, bronze_key(spec)),
+        tags={TIER_TAG: BRONZE_GROUP},
+        freshness_policy=freshness_policy(BRONZE_GROUP, daily=spec.is_daily),
         metadata={
+            SOURCE_SYSTEMS: [spec.system],
             "landing_pattern": spec.landing,
             "format": spec.format,
             "cadence": spec.cadence,

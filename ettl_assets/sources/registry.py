@@ -60,6 +60,7 @@ class SourceSpec:
     landing: str
     cadence: str
     owners: tuple[str, ...]
+    system: str  # the source system the data comes from (catalog metadata)
     columns: tuple[ColumnSpec, ...]
     declared_in: Path
     # Column evolution the contract accepts: other names a column has been delivered under
@@ -113,6 +114,8 @@ def _parse_table(table: dict[str, Any], path: Path) -> SourceSpec:
     _require(fmt in FORMATS, where, f"format {fmt!r} is not one of {FORMATS}")
     _require(cadence in CADENCES, where, f"cadence {cadence!r} is not one of {CADENCES}")
     _require(isinstance(landing, str) and landing != "", where, "needs a `landing` path pattern")
+    system = ettl.get("system")
+    _require(isinstance(system, str) and system != "", where, "needs the `system` it comes from")
     _require(
         (DATE_PLACEHOLDER in landing) == (cadence == "daily"),
         where,
@@ -146,6 +149,7 @@ def _parse_table(table: dict[str, Any], path: Path) -> SourceSpec:
         landing=landing,
         cadence=cadence,
         owners=tuple(owners),
+        system=system,
         columns=tuple(columns),
         declared_in=path,
         aliases=tuple(sorted(aliases.items())),

@@ -12,29 +12,34 @@ from collections.abc import Iterator
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DbtCliResource, dbt_assets
+from dagster_dbt import DbtCliInvocation, DbtCliResource, dbt_assets
 
 from ettl_assets.metadata import rows_metadata
 from ettl_assets.partitions import daily_partitions
+from ettl_assets.transform.column_metadata import column_metadata, load_manifest
 from ettl_assets.transform.dbt_vars import dbt_vars_for_window
 from ettl_assets.transform.project import dbt_project
 from ettl_assets.transform.row_counts import model_tables, rows_in_window
 from ettl_assets.transform.state import STATE_METADATA_KEY, save_state
-from ettl_assets.transform.translator import TieredTranslator
+from ettl_assets.transform.translator import DAILY_TAG, TieredTranslator
 
-DAILY_SELECTOR = "tag:daily"
+DAILY_SELECTOR = f"tag:{DAILY_TAG}"
 SPARK_POOL = "dbt_spark"
 
 
 def with_run_metadata(
-    context: dg.AssetExecutionContext, events: Iterator[Any], window: dict[str, str] | None
+    context: dg.AssetExecutionContext,
+    invocation: DbtCliInvocation,
+    window: dict[str, str] | None,
 ) -> Iterator[Any]:
-    """Add rows written (in the window) and the dbt state to each model's materialization."""
+    """Add rows written (in the window), column schema and lineage, and the dbt state to each
+    model's materialization."""
     tables = model_tables(dbt_project.manifest_path)
+    manifest = load_manifest()
     state_dir = save_state(dbt_project.manifest_path)
     start, end = (window["start_date"], window["end_date"]) if window else (None, None)
     one_day = window is not None and len(context.partition_keys) == 1
-    for event in events:
+    for event in invocation.stream():
         if isinstance(event, dg.Output):
             table = tables[context.asset_key_for_output(event.output_name)]
             rows = rows_in_window(table, start, end)
@@ -42,6 +47,10 @@ def with_run_metadata(
                 **rows_metadata(rows, single_partition=window is None or one_day),
                 STATE_METADATA_KEY: str(state_dir),
             }
+            try:
+                metadata |= column_metadata(manifest, table.unique_id, invocation.target_path)
+            except Exception as exc:  # catalog metadata must never fail a run
+                context.log.warning(f"no column metadata for {table.unique_id}: {exc!r}")
             event = event.with_metadata({**event.metadata, **metadata})
         yield event
 
@@ -65,9 +74,9 @@ def daily_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     dbt_vars = dbt_vars_for_window(context.partition_time_window)
     context.log.info(f"dbt window: {dbt_vars}")
     invocation = dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context)
-    yield from with_run_metadata(context, invocation.stream(), dbt_vars)
+    yield from with_run_metadata(context, invocation, dbt_vars)
 
 
 @dbt_assets(**COMMON, exclude=DAILY_SELECTOR, name="reference_dbt_models")
 def reference_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-    yield from with_run_metadata(context, dbt.cli(["build"], context=context).stream(), None)
+    yield from with_run_metadata(context, dbt.cli(["build"], context=context), None)

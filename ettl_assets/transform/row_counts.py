@@ -19,6 +19,7 @@ from ettl_assets.transform.translator import TieredTranslator
 class ModelTable:
     """Where a dbt model's Spark table keeps its files, and its partition column if any."""
 
+    unique_id: str
     schema: str
     name: str
     partition_column: str | None
@@ -39,7 +40,7 @@ def model_tables(manifest_path: Path) -> dict[dg.AssetKey, ModelTable]:
         if isinstance(partition_by, list):
             partition_by = partition_by[0] if partition_by else None
         key = translator.get_asset_key(node)
-        tables[key] = ModelTable(node["schema"], node["alias"], partition_by)
+        tables[key] = ModelTable(node["unique_id"], node["schema"], node["alias"], partition_by)
     return tables
 
 

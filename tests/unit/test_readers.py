@@ -18,6 +18,7 @@ def spec_for(fmt: str, **evolution) -> SourceSpec:
         landing="things/{date}." + fmt,
         cadence="daily",
         owners=(),
+        system="test",
         columns=COLUMNS,
         declared_in=None,
         **evolution,

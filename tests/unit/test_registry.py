@@ -16,7 +16,7 @@ sources:
         config:
           meta:
             dagster: {{owners: ["team:things"]}}
-            ettl: {{format: {format}, landing: "{landing}", cadence: {cadence}}}
+            ettl: {{system: things, format: {format}, landing: "{landing}", cadence: {cadence}}}
         columns:
           - {{name: id, data_type: {data_type}}}
           - {{name: seen_at, data_type: timestamp}}

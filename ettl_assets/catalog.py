@@ -1,0 +1,30 @@
+"""What the catalog says about every asset, whichever tier builds it: tier, source system,
+freshness. One place, so bronze (Python) and silver/gold (dbt) assets answer the same questions.
+
+Owners come from the registry (bronze) and from `meta.dagster.owners` per folder in
+dbt_project.yml (silver, gold); descriptions state each asset's grain.
+"""
+
+from datetime import timedelta
+
+import dagster as dg
+
+TIER_TAG = "tier"
+SOURCE_SYSTEMS = "source_systems"
+
+# The daily schedule lands and ingests at 06:00 UTC; each tier of a day should be there by its
+# deadline, gold after silver. A day late is stale.
+DAILY_DEADLINE_CRON = {"bronze": "0 7 * * *", "silver": "0 8 * * *", "gold": "30 8 * * *"}
+# Reference snapshots change rarely: expected at least weekly, warned after a week.
+SNAPSHOT_FAIL_AFTER = timedelta(days=8)
+SNAPSHOT_WARN_AFTER = timedelta(days=7)
+
+
+def freshness_policy(tier: str, daily: bool) -> dg.FreshnessPolicy:
+    if daily:
+        return dg.FreshnessPolicy.cron(
+            deadline_cron=DAILY_DEADLINE_CRON[tier], lower_bound_delta=timedelta(hours=24)
+        )
+    return dg.FreshnessPolicy.time_window(
+        fail_window=SNAPSHOT_FAIL_AFTER, warn_window=SNAPSHOT_WARN_AFTER
+    )

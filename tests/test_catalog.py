@@ -1,0 +1,39 @@
+"""Every asset answers the catalog's questions: grain, owner, tier, source system, freshness."""
+
+import dagster as dg
+import pytest
+from dagster._core.definitions.freshness import CronFreshnessPolicy, TimeWindowFreshnessPolicy
+
+from ettl_assets.catalog import DAILY_DEADLINE_CRON, SOURCE_SYSTEMS, TIER_TAG
+from ettl_assets.definitions import defs
+from ettl_assets.sources.registry import load_registry
+
+GRAPH = defs.resolve_asset_graph()
+KEYS = sorted(GRAPH.get_all_asset_keys(), key=str)
+SYSTEMS = {spec.system for spec in load_registry()}
+
+
+@pytest.mark.parametrize("key", KEYS, ids=lambda key: key.to_user_string())
+def test_every_asset_states_grain_owner_tier_source_system_and_freshness(key):
+    node = GRAPH.get(key)
+    assert node.description.startswith("One row per"), "the description states the grain"
+    assert node.owners and all(o.startswith("team:") for o in node.owners)
+    assert node.tags[TIER_TAG] == node.group_name == key.path[0]
+    systems = node.metadata[SOURCE_SYSTEMS]
+    assert systems and set(systems) <= SYSTEMS
+    daily = node.partitions_def is not None
+    expected = CronFreshnessPolicy if daily else TimeWindowFreshnessPolicy
+    assert isinstance(node.freshness_policy, expected)
+
+
+def test_a_mart_names_every_source_system_it_is_built_from():
+    systems = GRAPH.get(dg.AssetKey(["gold", "fct_hourly_weather_delays"])).metadata
+    assert systems[SOURCE_SYSTEMS] == ["METAR weather feed", "flight operations export"]
+
+
+def test_each_tier_is_due_after_the_one_it_reads():
+    hour_minute = [
+        tuple(reversed([int(p) for p in DAILY_DEADLINE_CRON[t].split()[:2]]))
+        for t in ("bronze", "silver", "gold")
+    ]
+    assert hour_minute == sorted(hour_minute) and len(set(hour_minute)) == 3
