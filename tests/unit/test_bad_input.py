@@ -1,8 +1,8 @@
 """Bad input, case by case, each with a real file: nothing is silently lost.
 
-Every case goes through the real bronze asset of the project's `flights` source (dg.materialize
-in process), so what is asserted is what a user sees: the materialization, its checks and
-metadata, the bronze partition and the quarantine table.
+Each case uses a project source's contract and goes through the real bronze asset
+(dg.materialize in process: its materialization, checks and metadata) or, for cases only about
+the files, its `ingest` step; the bronze partition and the quarantine table are read back.
 """
 
 import gzip
