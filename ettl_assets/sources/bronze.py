@@ -110,18 +110,38 @@ def delivery_fingerprint(landing_file: Path, code_version: str) -> str:
     return digest.hexdigest()
 
 
-def _stored_metadata(bronze_path: Path) -> dict[bytes, bytes]:
-    return (pq.read_schema(bronze_path).metadata or {}) if bronze_path.exists() else {}
+@dataclass(frozen=True)
+class StoredPartition:
+    """What a bronze file's footer says about it (one read, no data pages)."""
 
+    rows: int
+    metadata: dict[bytes, bytes]
 
-def stored_fingerprint(bronze_path: Path) -> str | None:
-    value = _stored_metadata(bronze_path).get(FINGERPRINT_KEY)
-    return value.decode() if value else None
+    @classmethod
+    def read(cls, bronze_path: Path) -> "StoredPartition | None":
+        if not bronze_path.exists():
+            return None
+        footer = pq.read_metadata(bronze_path)
+        return cls(footer.num_rows, dict(footer.metadata or {}))
+
+    @property
+    def fingerprint(self) -> str | None:
+        value = self.metadata.get(FINGERPRINT_KEY)
+        return value.decode() if value else None
+
+    @property
+    def delivered_schema(self) -> drift.DeliveredSchema:
+        value = self.metadata.get(DELIVERED_SCHEMA_KEY)
+        return [tuple(pair) for pair in json.loads(value)] if value else []
+
+    @property
+    def rows_quarantined(self) -> int:
+        return int(self.metadata.get(QUARANTINED_KEY, b"0"))
 
 
 def stored_delivered_schema(bronze_path: Path) -> drift.DeliveredSchema:
-    value = _stored_metadata(bronze_path).get(DELIVERED_SCHEMA_KEY)
-    return [tuple(pair) for pair in json.loads(value)] if value else []
+    stored = StoredPartition.read(bronze_path)
+    return stored.delivered_schema if stored else []
 
 
 def delivered_schemas(spec: SourceSpec) -> list[tuple[str, drift.DeliveredSchema]]:
@@ -185,12 +205,12 @@ def ingest(spec: SourceSpec, day: str | None, run_id: str) -> Ingested:
     fingerprint = None
     if landing_file.is_file():
         fingerprint = delivery_fingerprint(landing_file, bronze_code_version(spec))
-    if fingerprint is not None and fingerprint == stored_fingerprint(target):
-        stored = _stored_metadata(target)
+    stored = StoredPartition.read(target)
+    if fingerprint is not None and stored is not None and fingerprint == stored.fingerprint:
         return Ingested(
-            day, landing_file, target, pq.read_metadata(target).num_rows,
-            int(stored.get(QUARANTINED_KEY, b"0")), landing_file.stat().st_size,
-            rewritten=False, delivered_schema=stored_delivered_schema(target),
+            day, landing_file, target, stored.rows, stored.rows_quarantined,
+            landing_file.stat().st_size, rewritten=False,
+            delivered_schema=stored.delivered_schema,
         )  # fmt: skip
     delivery: Delivery = read_landing_file(landing_file, spec)  # clear error if unreadable
     ingested_at = datetime.now(UTC)
@@ -227,7 +247,7 @@ def bronze_asset_for(spec: SourceSpec) -> dg.AssetsDefinition:
         # A date range is ingested in one run (and `dagster asset materialize
         # --partition-range` requires it of every selected asset).
         backfill_policy=dg.BackfillPolicy.single_run(),
-        check_specs=check_specs(spec, bronze_key(spec)),
+        check_specs=check_specs(bronze_key(spec)),
         tags={TIER_TAG: BRONZE_GROUP},
         freshness_policy=freshness_policy(BRONZE_GROUP, daily=spec.is_daily),
         metadata={

@@ -27,7 +27,7 @@ CHECK_DESCRIPTIONS = {
 }
 
 
-def check_specs(spec: SourceSpec, asset_key: dg.AssetKey) -> list[dg.AssetCheckSpec]:
+def check_specs(asset_key: dg.AssetKey) -> list[dg.AssetCheckSpec]:
     return [
         dg.AssetCheckSpec(name, asset=asset_key, description=description)
         for name, description in CHECK_DESCRIPTIONS.items()

@@ -11,14 +11,15 @@ from ettl_assets.sources.registry import SourceSpec
 
 DeliveredSchema = list[tuple[str, str]]
 
-# Delivered type -> contract types that hold every value of it without loss.
-LOSSLESS = {"null": None, "bigint": {"double", "string"}, "double": {"string"}}
+# Delivered type -> contract types that hold every value of it without loss (besides string,
+# which holds any value as text).
+LOSSLESS = {"bigint": {"double"}}
 
 
 def fits(delivered: str, contract: str) -> bool:
     if delivered == contract or delivered == "null" or contract == "string":
         return True
-    return contract in (LOSSLESS.get(delivered) or set())
+    return contract in LOSSLESS.get(delivered, set())
 
 
 @dataclass(frozen=True)

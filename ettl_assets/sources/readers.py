@@ -111,8 +111,7 @@ def _without_invalid_utf8(data: bytes) -> tuple[bytes, list[RejectedRow]]:
     return b"\n".join(kept) + b"\n", rejected
 
 
-def _line_getter(data: bytes) -> Callable[[int], str]:
-    lines = _lines(data)
+def _line_getter(lines: list[bytes]) -> Callable[[int], str]:
     return lambda number: lines[number - 1].decode("utf-8", "replace").rstrip("\r")
 
 
@@ -135,15 +134,16 @@ def _text_type(values: pa.ChunkedArray) -> str:
 
 def _parse_csv(path: Path) -> RawDelivery:
     data, rejected = _without_invalid_utf8(_file_bytes(path))
+    lines = _lines(data)
     if not data.strip():
-        return RawDelivery(pa.table({}), [], _line_getter(data), {}, rejected)
+        return RawDelivery(pa.table({}), [], _line_getter(lines), {}, rejected)
 
     def wrong_field_count(row: Any) -> str:
         reason = f"expected {row.expected_columns} fields, found {row.actual_columns}"
         rejected.append(RejectedRow(row.number, row.text, reason))
         return "skip"
 
-    header = next(line for line in _lines(data) if line.strip())
+    header = next(line for line in lines if line.strip())
     names = pa_csv.read_csv(io.BytesIO(header + b"\n")).schema.names
     table = pa_csv.read_csv(
         io.BytesIO(data),
@@ -160,22 +160,22 @@ def _parse_csv(path: Path) -> RawDelivery:
     # Row i of the table is the i-th non-empty data line not skipped (values holding a line
     # break inside quotes would shift this; none of the sources here send them).
     skipped = {row.line_number for row in rejected}
-    all_lines = _lines(data)
     line_numbers = [
         number
-        for number, line in enumerate(all_lines[1:], start=2)
+        for number, line in enumerate(lines[1:], start=2)
         if line.strip() and number not in skipped
     ]
     types = {name: _text_type(table[name]) for name in table.column_names}
-    return RawDelivery(table, line_numbers, _line_getter(data), types, rejected)
+    return RawDelivery(table, line_numbers, _line_getter(lines), types, rejected)
 
 
-def _json_type(values: list[Any]) -> str:
+def _json_type(values: list[Any], as_text: pa.ChunkedArray) -> str:
+    """The contract type of a JSON column's values (`as_text`: the same values as text)."""
     kinds = {type(v) for v in values if v is not None}
     if not kinds:
         return "null"
     if kinds == {str}:  # JSON has no date type: dates and times arrive as text
-        return _text_type(pa.chunked_array([pa.array(values, pa.string())]))
+        return _text_type(as_text)
     if kinds == {bool}:
         return "boolean"
     if kinds <= {int}:
@@ -204,7 +204,7 @@ def _raw_from_records(
     columns = {name: [record.get(name) for _, record in records] for name in names}
     as_text = {name: [_as_text(v) for v in values] for name, values in columns.items()}
     table = pa.table({name: pa.array(values, pa.string()) for name, values in as_text.items()})
-    types = {name: _json_type(values) for name, values in columns.items()}
+    types = {name: _json_type(values, table[name]) for name, values in columns.items()}
     return RawDelivery(table, [number for number, _ in records], raw_text, types, rejected)
 
 
@@ -228,7 +228,7 @@ def _parse_jsonl(path: Path) -> RawDelivery:
             rejected.append(RejectedRow(number, line.decode(), "not a JSON object"))
             continue
         records.append((number, record))
-    return _raw_from_records(records, _line_getter(data), rejected)
+    return _raw_from_records(records, _line_getter(lines), rejected)
 
 
 def _parse_json_array(path: Path) -> RawDelivery:

@@ -16,7 +16,7 @@ from dagster_dbt import DbtCliInvocation, DbtCliResource, dbt_assets
 
 from ettl_assets.metadata import rows_metadata
 from ettl_assets.partitions import daily_partitions
-from ettl_assets.transform.column_metadata import column_metadata, load_manifest
+from ettl_assets.transform.column_metadata import column_metadata
 from ettl_assets.transform.dbt_vars import dbt_vars_for_window
 from ettl_assets.transform.project import dbt_project
 from ettl_assets.transform.row_counts import model_tables, rows_in_window
@@ -34,8 +34,8 @@ def with_run_metadata(
 ) -> Iterator[Any]:
     """Add rows written (in the window), column schema and lineage, and the dbt state to each
     model's materialization."""
-    tables = model_tables(dbt_project.manifest_path)
-    manifest = load_manifest()
+    manifest = json.loads(dbt_project.manifest_path.read_text())
+    tables = model_tables(manifest)
     state_dir = save_state(dbt_project.manifest_path)
     start, end = (window["start_date"], window["end_date"]) if window else (None, None)
     one_day = window is not None and len(context.partition_keys) == 1

@@ -6,7 +6,7 @@ without Spark: a model's from its Parquet files, a bronze source's from the regi
 dagster-dbt's own lineage builder (sqlglot over the compiled SQL) gives `dagster/column_lineage`.
 """
 
-import json
+import functools
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,7 @@ from dagster_dbt.core.dbt_cli_event import EventHistoryMetadata, _build_column_l
 
 from ettl_assets import settings
 from ettl_assets.sources.bronze import AUDIT_FIELDS, PARTITION_COLUMN
-from ettl_assets.sources.registry import load_registry
+from ettl_assets.sources.registry import SourceSpec, load_registry
 from ettl_assets.transform.project import dbt_project
 from ettl_assets.transform.translator import TieredTranslator
 
@@ -46,10 +46,15 @@ def model_columns(node: Mapping[str, Any]) -> dict[str, str]:
     return columns | {name: "date" for name in partition_by}
 
 
+@functools.cache
+def _bronze_specs() -> dict[str, SourceSpec]:
+    """The registry, parsed once per process (it is the code location's own declaration)."""
+    return {spec.name: spec for spec in load_registry()}
+
+
 def source_columns(source: Mapping[str, Any]) -> dict[str, str]:
     """A bronze table's columns as register_bronze_tables.sql declares them to Spark."""
-    specs = {spec.name: spec for spec in load_registry()}
-    spec = specs.get(source["name"])
+    spec = _bronze_specs().get(source["name"])
     if spec is None:  # not a bronze data table (e.g. a quarantine table)
         return {}
     columns = {c.name: c.data_type for c in spec.stored_columns}
@@ -94,7 +99,3 @@ def column_metadata(
 
 def _description(node: Mapping[str, Any], column: str) -> str | None:
     return (node["columns"].get(column) or {}).get("description") or None
-
-
-def load_manifest() -> dict[str, Any]:
-    return json.loads(dbt_project.manifest_path.read_text())

@@ -4,9 +4,10 @@ Counting through Spark would open a second JVM on the embedded metastore (trap 1
 shared/DESIGN.md); the Parquet footers already know their row counts.
 """
 
-import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import pyarrow.dataset as ds
@@ -29,8 +30,7 @@ class ModelTable:
         return settings.warehouse_dir() / f"{self.schema}.db" / self.name
 
 
-def model_tables(manifest_path: Path) -> dict[dg.AssetKey, ModelTable]:
-    manifest = json.loads(manifest_path.read_text())
+def model_tables(manifest: Mapping[str, Any]) -> dict[dg.AssetKey, ModelTable]:
     translator = TieredTranslator()
     tables = {}
     for node in manifest["nodes"].values():
