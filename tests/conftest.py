@@ -13,6 +13,8 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 _SESSION_DIR = Path(tempfile.mkdtemp(prefix="ettl-tests-"))
 os.environ["ETTL_DATA_DIR"] = str(_SESSION_DIR / "data")
 os.environ["DAGSTER_HOME"] = str(_SESSION_DIR / "dagster_home")
+# Lineage events go to the session's file, never to a Marquez the developer has configured.
+os.environ.pop("OPENLINEAGE_URL", None)
 (_SESSION_DIR / "dagster_home").mkdir()
 shutil.copy(PROJECT_ROOT / "dagster_home" / "dagster.yaml", _SESSION_DIR / "dagster_home")
 

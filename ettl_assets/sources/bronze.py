@@ -29,6 +29,7 @@ import pyarrow.parquet as pq
 
 from ettl_assets import settings
 from ettl_assets.catalog import SOURCE_SYSTEMS, TIER_TAG, freshness_policy
+from ettl_assets.lineage_events.bronze_runs import with_lineage
 from ettl_assets.partitions import daily_partitions
 from ettl_assets.sources import drift, readers
 from ettl_assets.sources.delivery_report import check_specs, delivery_report
@@ -39,9 +40,9 @@ from ettl_assets.sources.readers import (
     read_landing_file,
 )
 from ettl_assets.sources.registry import QUARANTINE_SUFFIX, SourceSpec
+from ettl_assets.sources.table_columns import AUDIT_FIELDS, PARTITION_COLUMN
 
 BRONZE_GROUP = "bronze"
-PARTITION_COLUMN = "partition_date"
 DATA_FILE_NAME = "part-0.parquet"
 # Kept in each bronze file's Parquet metadata, so reruns and `ettl drift` need not re-read input.
 FINGERPRINT_KEY = b"ettl.fingerprint"
@@ -67,13 +68,6 @@ def bronze_file(spec: SourceSpec, day: str | None = None) -> Path:
 def quarantine_dir(spec: SourceSpec, day: str | None = None) -> Path:
     """One Parquet file per run that quarantined rows: appended, never replaced (trap 8)."""
     return _partition_dir(spec.name + QUARANTINE_SUFFIX, spec, day)
-
-
-AUDIT_FIELDS = (
-    pa.field("_ingested_at", pa.timestamp("us", tz="UTC")),
-    pa.field("_source_file", pa.string()),
-    pa.field("_run_id", pa.string()),
-)
 
 
 def add_audit_columns(
@@ -259,30 +253,35 @@ def bronze_asset_for(spec: SourceSpec) -> dg.AssetsDefinition:
         },
     )
     def _bronze_asset(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-        began = time.monotonic()
-        days: list[str | None] = list(context.partition_keys) if spec.is_daily else [None]
-        ingested, failures = [], []
-        for position, day in enumerate(days, start=1):
-            try:
-                item = ingest(spec, day, context.run.run_id)
-            except LandingFileError as exc:
-                # The other days still land; the run fails below, naming every bad file.
-                context.log.error(f"[{position}/{len(days)}] {spec.name} {day}: {exc}")
-                failures.append(str(exc))
-                continue
-            ingested.append(item)
-            context.log.info(
-                f"[{position}/{len(days)}] {spec.name} {day or 'snapshot'}: {item.rows} rows "
-                f"{'written' if item.rewritten else 'unchanged'}, {item.rows_quarantined} "
-                f"quarantined ({item.landing_file.name})"
-            )
-        if failures:
-            raise dg.Failure(
-                description=f"{len(failures)} delivery(ies) of {spec.name} could not be read: "
-                + "; ".join(failures),
-                metadata={"failed_files": dg.MetadataValue.json(failures),
-                          "partitions_landed": len(ingested)},
-            )  # fmt: skip
-        return delivery_report(spec, ingested, time.monotonic() - began)
+        return with_lineage(context, spec, lambda: ingest_partitions(context, spec))
 
     return _bronze_asset
+
+
+def ingest_partitions(context: dg.AssetExecutionContext, spec: SourceSpec) -> dg.MaterializeResult:
+    """Ingest every delivery of the step's partitions; fail naming each unreadable file."""
+    began = time.monotonic()
+    days: list[str | None] = list(context.partition_keys) if spec.is_daily else [None]
+    ingested, failures = [], []
+    for position, day in enumerate(days, start=1):
+        try:
+            item = ingest(spec, day, context.run.run_id)
+        except LandingFileError as exc:
+            # The other days still land; the run fails below, naming every bad file.
+            context.log.error(f"[{position}/{len(days)}] {spec.name} {day}: {exc}")
+            failures.append(str(exc))
+            continue
+        ingested.append(item)
+        context.log.info(
+            f"[{position}/{len(days)}] {spec.name} {day or 'snapshot'}: {item.rows} rows "
+            f"{'written' if item.rewritten else 'unchanged'}, {item.rows_quarantined} "
+            f"quarantined ({item.landing_file.name})"
+        )
+    if failures:
+        raise dg.Failure(
+            description=f"{len(failures)} delivery(ies) of {spec.name} could not be read: "
+            + "; ".join(failures),
+            metadata={"failed_files": dg.MetadataValue.json(failures),
+                      "partitions_landed": len(ingested)},
+        )  # fmt: skip
+    return delivery_report(spec, ingested, time.monotonic() - began)

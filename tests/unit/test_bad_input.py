@@ -6,9 +6,7 @@ the files, its `ingest` step; the bronze partition and the quarantine table are 
 """
 
 import gzip
-import os
 from dataclasses import replace
-from pathlib import Path
 
 import dagster as dg
 import pyarrow.dataset as ds
@@ -17,39 +15,19 @@ import pytest
 
 from ettl_assets.sources.bronze import bronze_asset_for, bronze_file, ingest, quarantine_dir
 from ettl_assets.sources.delivery_report import NOT_EMPTY_CHECK, QUARANTINE_CHECK, SCHEMA_CHECK
-from ettl_assets.sources.registry import ColumnSpec, load_registry
-
-SOURCES = {spec.name: spec for spec in load_registry()}
-FLIGHTS, WEATHER = SOURCES["flights"], SOURCES["weather"]
-DAY = "2013-01-02"
-HEADER = ",".join(c.name for c in FLIGHTS.columns if c.name not in FLIGHTS.optional)
-ROW = "2013,1,2,{dep},540,2,923,850,33,AA,1141,N619AA,JFK,MIA,160,1089,5,40,2013-01-02T10:00:00Z"
-GOOD = [ROW.format(dep=542), ROW.format(dep=600), ROW.format(dep=700)]
-
-
-@pytest.fixture
-def data_dir(tmp_path, monkeypatch):
-    monkeypatch.setenv("ETTL_DATA_DIR", str(tmp_path))
-    return tmp_path
-
-
-def deliver(spec, content: bytes, day: str | None = DAY) -> Path:
-    path = spec.landing_path(Path(os.environ["ETTL_DATA_DIR"]) / "landing", day)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(content)
-    return path
-
-
-def csv_file(*lines: str) -> bytes:
-    return ("\n".join([HEADER, *lines]) + "\n").encode()
-
-
-def materialize(spec, day: str = DAY, raise_on_error: bool = True) -> dg.ExecuteInProcessResult:
-    with dg.instance_for_test() as instance:
-        return dg.materialize(
-            [bronze_asset_for(spec)], partition_key=day, instance=instance,
-            raise_on_error=raise_on_error,
-        )  # fmt: skip
+from ettl_assets.sources.registry import ColumnSpec
+from tests.unit.deliveries import (
+    DAY,
+    FLIGHTS,
+    GOOD,
+    HEADER,
+    ROW,
+    SOURCES,
+    WEATHER,
+    csv_file,
+    deliver,
+    materialize,
+)
 
 
 def checks(result: dg.ExecuteInProcessResult) -> dict[str, dg.AssetCheckEvaluation]:

@@ -1,0 +1,106 @@
+"""Dataset names and dataset facets, following OpenLineage's naming spec
+(openlineage.io/docs/spec/naming): a local file is namespace `file` plus its absolute path, a
+Spark table is namespace `spark://<engine>` plus `<schema>.<table>` (dbt's relation name).
+
+The bronze asset's output and the silver model's input are the same table, so their events name
+the same dataset: that is what connects landing file -> bronze -> silver -> gold in Marquez.
+"""
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import dagster as dg
+from openlineage.client.event_v2 import InputDataset, OutputDataset
+from openlineage.client.facet_v2 import (
+    DatasetFacet,
+    documentation_dataset,
+    output_statistics_output_dataset,
+    ownership_dataset,
+    schema_dataset,
+    storage_dataset,
+)
+
+from ettl_assets import settings
+
+FILE_NAMESPACE = "file"
+# The embedded Spark has no host to name; it is this checkout's warehouse.
+WAREHOUSE_NAMESPACE_BY_DEPLOYMENT = {"local": "spark://local"}
+
+
+def warehouse_namespace() -> str:
+    return WAREHOUSE_NAMESPACE_BY_DEPLOYMENT[settings.deployment()]
+
+
+def table_name(asset_key: dg.AssetKey) -> str:
+    """The Spark table of an asset: models/<tier>/<name> and bronze/<table> are <tier>.<name>."""
+    return ".".join(asset_key.path)
+
+
+def schema_facet(columns: Mapping[str, str]) -> schema_dataset.SchemaDatasetFacet:
+    return schema_dataset.SchemaDatasetFacet(
+        fields=[
+            schema_dataset.SchemaDatasetFacetFields(name=name, type=data_type)
+            for name, data_type in columns.items()
+        ]
+    )
+
+
+def owner_facet(owners: Sequence[str]) -> ownership_dataset.OwnershipDatasetFacet:
+    return ownership_dataset.OwnershipDatasetFacet(
+        owners=[ownership_dataset.Owner(name=owner, type=owner_type(owner)) for owner in owners]
+    )
+
+
+def owner_type(owner: str) -> str:
+    """Dagster owners are `team:<name>` or an email address."""
+    return "TEAM" if owner.startswith("team:") else "USER"
+
+
+def table_facets(
+    spec: dg.AssetSpec | None, columns: Mapping[str, str] | None
+) -> dict[str, DatasetFacet]:
+    """What the catalog knows of a table: its schema, owners, description, Parquet storage."""
+    facets: dict[str, DatasetFacet] = {
+        "storage": storage_dataset.StorageDatasetFacet(storageLayer="spark", fileFormat="parquet")
+    }
+    if columns:
+        facets["schema"] = schema_facet(columns)
+    if spec is not None and spec.owners:
+        facets["ownership"] = owner_facet(spec.owners)
+    if spec is not None and spec.description:
+        facets["documentation"] = documentation_dataset.DocumentationDatasetFacet(
+            description=spec.description
+        )
+    return facets
+
+
+def input_table(
+    name: str, spec: dg.AssetSpec | None, columns: Mapping[str, str] | None
+) -> InputDataset:
+    return InputDataset(
+        namespace=warehouse_namespace(), name=name, facets=table_facets(spec, columns)
+    )
+
+
+def output_table(
+    name: str,
+    spec: dg.AssetSpec,
+    columns: Mapping[str, str] | None,
+    rows: int | None = None,
+    extra: Mapping[str, DatasetFacet] | None = None,
+) -> OutputDataset:
+    output_facets = {}
+    if rows is not None:
+        output_facets["outputStatistics"] = (
+            output_statistics_output_dataset.OutputStatisticsOutputDatasetFacet(rowCount=rows)
+        )
+    return OutputDataset(
+        namespace=warehouse_namespace(),
+        name=name,
+        facets={**table_facets(spec, columns), **(extra or {})},
+        outputFacets=output_facets,
+    )
+
+
+def landing_file(path: Path) -> InputDataset:
+    return InputDataset(namespace=FILE_NAMESPACE, name=str(path.resolve()))
