@@ -10,7 +10,7 @@ END ?= 2013-01-31
 export ETTL_DATA_DIR ?= $(CURDIR)/data
 export DAGSTER_HOME ?= $(CURDIR)/dagster_home
 
-.PHONY: install run run-year test dev lint clean bench-backfill
+.PHONY: install run run-year test dev lint clean bench-backfill spark-server spark-server-stop
 
 install: $(VENV)/.installed
 
@@ -34,6 +34,13 @@ test: install
 
 dev: install
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+# A local Spark Thrift server for ETTL_DEPLOYMENT=thrift (port: ETTL_SPARK_PORT, default 10001).
+spark-server: install
+	$(BIN)/ettl spark-server start
+
+spark-server-stop: install
+	$(BIN)/ettl spark-server stop
 
 # Benchmark (not a test): 365-day vs 1-day backfill, 7 runs vs one; ~25 min, own data dir.
 bench-backfill: install

@@ -9,6 +9,8 @@ ettl plan [--apply]               what changed since the last build, and the bac
 ettl drift [--source S]           per source: the days its delivered schema changed, and how
 ettl lineage ASSET [--column C] [--downstream]
                                   where an asset or column comes from (or goes to), as a tree
+ettl spark-server start|stop|status
+                                  the local Spark Thrift server of the `thrift` target
 """
 
 import argparse
@@ -214,6 +216,26 @@ def lineage(args: argparse.Namespace) -> int:
     return 0
 
 
+def spark_server(args: argparse.Namespace) -> int:
+    from ettl_assets import spark_server as server
+
+    try:
+        if args.action == "start":
+            server.start()
+        elif args.action == "stop":
+            server.stop()
+        else:
+            pid = server.running_pid()
+            host, port = settings.spark_server_address()
+            state = f"running (pid {pid})" if pid else "not running"
+            print(f"Spark Thrift server for {settings.data_dir()} on {host}:{port}: {state}")
+            return 0 if pid else 3
+    except server.SparkServerError as exc:
+        print(f"ettl: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="ettl", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -249,6 +271,9 @@ def main(argv: list[str] | None = None) -> int:
     direction.add_argument("--upstream", action="store_true", help="where it comes from (default)")
     direction.add_argument("--downstream", action="store_true", help="what is built from it")
     command.set_defaults(handler=lineage)
+    command = commands.add_parser("spark-server", help="the local Spark Thrift server")
+    command.add_argument("action", choices=["start", "stop", "status"])
+    command.set_defaults(handler=spark_server)
     args = parser.parse_args(argv)
     settings.export_environment()
     return args.handler(args)

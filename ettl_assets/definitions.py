@@ -2,7 +2,9 @@
 
 import dagster as dg
 
+from ettl_assets import settings
 from ettl_assets.automation import all_tiers_daily_job, build_landing_sensor, daily_schedule
+from ettl_assets.execution import executor_for
 from ettl_assets.sources.bronze import bronze_asset_for
 from ettl_assets.sources.registry import load_registry
 from ettl_assets.transform.assets import daily_dbt_models, reference_dbt_models
@@ -17,4 +19,5 @@ defs = dg.Definitions(
     schedules=[daily_schedule],
     sensors=[build_landing_sensor(list(sources))],
     resources={"dbt": dbt_cli(dbt_project)},
+    executor=executor_for(settings.deployment()),
 )

@@ -14,9 +14,14 @@ DATA_DIR_ENV = "ETTL_DATA_DIR"
 DAGSTER_HOME_ENV = "DAGSTER_HOME"
 DEPLOYMENT_ENV = "ETTL_DEPLOYMENT"
 
-# Deployment name -> dbt target in dbt_project/profiles.yml. Only the embedded engine exists so
-# far; the scale-out targets join this table when they are built.
-DBT_TARGET_BY_DEPLOYMENT = {"local": "local"}
+SPARK_HOST_ENV = "ETTL_SPARK_HOST"
+SPARK_PORT_ENV = "ETTL_SPARK_PORT"
+
+# Deployment name -> dbt target in dbt_project/profiles.yml.
+#   local   embedded Spark in the dbt process (method: session), Dagster runs on this machine
+#   thrift  a Spark Thrift server (`make spark-server`, or a shared one), Dagster on this machine
+#   k8s     Dagster on Kubernetes (one pod per step), dbt against the cluster's Thrift server
+DBT_TARGET_BY_DEPLOYMENT = {"local": "local", "thrift": "thrift", "k8s": "thrift"}
 
 
 def data_dir() -> Path:
@@ -53,6 +58,16 @@ def deployment() -> str:
 
 def dbt_target() -> str:
     return DBT_TARGET_BY_DEPLOYMENT[deployment()]
+
+
+def embedded_spark() -> bool:
+    """True when dbt starts its own Spark, whose Derby metastore admits one JVM at a time."""
+    return dbt_target() == "local"
+
+
+def spark_server_address() -> tuple[str, int]:
+    """The Spark Thrift server of the `thrift` target (profiles.yml reads the same variables)."""
+    return os.environ.get(SPARK_HOST_ENV, "127.0.0.1"), int(os.environ.get(SPARK_PORT_ENV, "10001"))
 
 
 def export_environment() -> None:

@@ -23,12 +23,13 @@ from openlineage.client.facet_v2 import (
 from ettl_assets import settings
 
 FILE_NAMESPACE = "file"
-# The embedded Spark has no host to name; it is this checkout's warehouse.
-WAREHOUSE_NAMESPACE_BY_DEPLOYMENT = {"local": "spark://local"}
 
 
 def warehouse_namespace() -> str:
-    return WAREHOUSE_NAMESPACE_BY_DEPLOYMENT[settings.deployment()]
+    if settings.embedded_spark():
+        return "spark://local"  # the embedded Spark has no host: it is this checkout's warehouse
+    host, port = settings.spark_server_address()
+    return f"spark://{host}:{port}"
 
 
 def table_name(asset_key: dg.AssetKey) -> str:

@@ -2,9 +2,9 @@
 
 Daily (partitioned) and reference (unpartitioned) models are two definitions because one
 @dbt_assets cannot mix partition definitions (trap 10); the `daily` tag set per folder in
-dbt_project.yml splits them. Both build a whole date range in ONE dbt invocation (trap 2), and
-both take the `dbt_spark` pool so only one embedded Spark opens the metastore at a time
-(traps 1, 15).
+dbt_project.yml splits them. Both build a whole date range in ONE dbt invocation (trap 2). On
+the embedded Spark both take the `dbt_spark` pool (a second run queues in Dagster) and a file
+lock (metastore_lock.py), so only one JVM opens the metastore at a time (traps 1, 15).
 """
 
 import json
@@ -14,11 +14,14 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DbtCliInvocation, DbtCliResource, dbt_assets
 
+from ettl_assets import settings
+from ettl_assets.execution import DBT_OP_TAGS
 from ettl_assets.lineage_events.dbt_runs import emit_model_runs
 from ettl_assets.metadata import rows_metadata
 from ettl_assets.partitions import daily_partitions
 from ettl_assets.transform.column_metadata import column_metadata
 from ettl_assets.transform.dbt_vars import dbt_vars_for_window
+from ettl_assets.transform.metastore_lock import embedded_metastore_lock
 from ettl_assets.transform.project import dbt_project
 from ettl_assets.transform.row_counts import model_tables, rows_in_window
 from ettl_assets.transform.state import STATE_METADATA_KEY, save_state
@@ -82,7 +85,9 @@ COMMON = {
     "project": dbt_project,
     "dagster_dbt_translator": TieredTranslator(),
     "backfill_policy": dg.BackfillPolicy.single_run(),
-    "pool": SPARK_POOL,
+    "op_tags": DBT_OP_TAGS,  # the dbt step's pod size on Kubernetes (execution.py)
+    # Only the embedded Spark needs it; a Thrift server takes overlapping runs.
+    "pool": SPARK_POOL if settings.embedded_spark() else None,
 }
 
 
@@ -92,10 +97,12 @@ COMMON = {
 def daily_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     dbt_vars = dbt_vars_for_window(context.partition_time_window)
     context.log.info(f"dbt window: {dbt_vars}")
-    invocation = dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context)
-    yield from with_run_metadata(context, invocation, dbt_vars)
+    with embedded_metastore_lock(context):
+        invocation = dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context)
+        yield from with_run_metadata(context, invocation, dbt_vars)
 
 
 @dbt_assets(**COMMON, exclude=DAILY_SELECTOR, name="reference_dbt_models")
 def reference_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-    yield from with_run_metadata(context, dbt.cli(["build"], context=context), None)
+    with embedded_metastore_lock(context):
+        yield from with_run_metadata(context, dbt.cli(["build"], context=context), None)

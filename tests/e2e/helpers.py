@@ -13,6 +13,8 @@ import pandas as pd
 import pyarrow.dataset as ds
 from dagster import DagsterEventType, DagsterInstance
 
+from ettl_assets.transform.metastore_lock import ACQUIRED, RELEASED
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
@@ -113,6 +115,16 @@ def step_intervals(instance: DagsterInstance, run_id: str) -> list[tuple[float, 
         elif event.event_type in (DagsterEventType.STEP_SUCCESS, DagsterEventType.STEP_FAILURE):
             ends[event.step_key] = entry.timestamp
     return [(starts[key], ends[key]) for key in starts]
+
+
+def metastore_intervals(instance: DagsterInstance, run_id: str) -> tuple[float, float]:
+    """When the run's dbt step held the embedded Spark's metastore lock (acquired, released)."""
+    times = {
+        entry.user_message: entry.timestamp
+        for entry in instance.all_logs(run_id)
+        if entry.user_message in (ACQUIRED, RELEASED)
+    }
+    return times[ACQUIRED], times[RELEASED]
 
 
 def expected_carrier_performance(flight_days) -> pd.DataFrame:

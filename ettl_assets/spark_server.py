@@ -1,0 +1,191 @@
+"""A local Spark Thrift server for the `thrift` target, started from pyspark's own jars.
+
+It listens on loopback, on the project's warehouse and metastore, and stays up between runs:
+a warm server skips the JVM start every dbt step of the `local` target pays, and it is the one
+JVM holding the Derby metastore, so any number of runs can use it at once (trap 1 is gone).
+While it runs, the `local` target cannot open the metastore: stop it to go back.
+"""
+
+import os
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyspark
+
+from ettl_assets import settings
+
+THRIFT_SERVER_CLASS = "org.apache.spark.sql.hive.thriftserver.HiveThriftServer2"
+READY_TIMEOUT_SECONDS = 240  # ~30 s on 2 cores when warm on disk; a cold JVM takes longer
+STOP_TIMEOUT_SECONDS = 20
+LOOPBACK = {"127.0.0.1", "localhost"}
+
+
+class SparkServerError(RuntimeError):
+    """The server could not be started or stopped; the message says why and where to look."""
+
+
+@dataclass(frozen=True)
+class ServerFiles:
+    """Where the server of this data dir keeps its pid and log."""
+
+    root: Path
+
+    @property
+    def pid(self) -> Path:
+        return self.root / "server.pid"
+
+    @property
+    def log(self) -> Path:
+        return self.root / "server.log"
+
+
+def server_files() -> ServerFiles:
+    return ServerFiles(settings.data_dir() / "spark-server")
+
+
+def spark_submit_command(host: str, port: int) -> list[str]:
+    spark_home = Path(pyspark.__file__).parent
+    data = settings.data_dir()
+    conf = {
+        "spark.sql.warehouse.dir": str(settings.warehouse_dir()),
+        # The same Derby metastore as the `local` target: switching targets keeps the tables.
+        "spark.hadoop.javax.jdo.option.ConnectionURL": (
+            f"jdbc:derby:;databaseName={data / 'metastore_db'};create=true"
+        ),
+        "spark.driver.extraJavaOptions": f"-Dderby.system.home={data}",
+        "spark.driver.host": "127.0.0.1",
+        "spark.driver.bindAddress": "127.0.0.1",
+        "spark.sql.session.timeZone": "UTC",
+        # Small data on a small machine, as in the `local` target of profiles.yml.
+        "spark.sql.shuffle.partitions": "4",
+        "spark.ui.enabled": "false",
+    }
+    command = [str(spark_home / "bin" / "spark-submit"), "--class", THRIFT_SERVER_CLASS,
+               "--name", "ettl-spark-thrift-server", "--driver-memory", "4g"]  # fmt: skip
+    for key, value in conf.items():
+        command += ["--conf", f"{key}={value}"]
+    command += ["--hiveconf", f"hive.server2.thrift.port={port}"]
+    command += ["--hiveconf", f"hive.server2.thrift.bind.host={host}", "spark-internal"]
+    return command
+
+
+def running_pid() -> int | None:
+    """The pid of this data dir's server if it is alive."""
+    try:
+        pid = int(server_files().pid.read_text())
+    except (FileNotFoundError, ValueError):
+        return None
+    return pid if _alive(pid) else None
+
+
+def _alive(pid: int) -> bool:
+    try:  # reap it if it is our own child that exited (a zombie still answers kill 0)
+        if os.waitpid(pid, os.WNOHANG)[0] == pid:
+            return False
+    except ChildProcessError:
+        pass
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def accepts_connections(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+def answers_sql(host: str, port: int) -> bool:
+    """The server runs SQL: the port alone opens before the session catalog is ready."""
+    from pyhive import hive
+
+    if not accepts_connections(host, port):  # pyhive would log every refused attempt
+        return False
+    try:
+        connection = hive.connect(host=host, port=port, username="ettl")
+        try:
+            cursor = connection.cursor()
+            cursor.execute("select 1")
+            return cursor.fetchall() == [(1,)]
+        finally:
+            connection.close()
+    except Exception:
+        return False
+
+
+def start(progress=print) -> int:
+    """Start the server (or find it running) and wait until it answers SQL. Returns its pid."""
+    host, port = settings.spark_server_address()
+    if host not in LOOPBACK:
+        raise SparkServerError(
+            f"{settings.SPARK_HOST_ENV}={host}: a remote server is not started from here; "
+            "unset it to start one on this machine"
+        )
+    files = server_files()
+    pid = running_pid()
+    if pid is not None and answers_sql(host, port):
+        progress(f"Spark Thrift server already running on {host}:{port} (pid {pid})")
+        return pid
+    if pid is None and accepts_connections(host, port):
+        raise SparkServerError(
+            f"port {port} on {host} is taken by another process; "
+            f"set {settings.SPARK_PORT_ENV} to a free port"
+        )
+    if pid is None:
+        files.root.mkdir(parents=True, exist_ok=True)
+        with files.log.open("ab") as log:
+            process = subprocess.Popen(
+                spark_submit_command(host, port), stdout=log, stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL, cwd=files.root, start_new_session=True,
+            )  # fmt: skip
+        pid = process.pid
+        files.pid.write_text(str(pid))
+    progress(f"starting Spark Thrift server on {host}:{port} (pid {pid}, log {files.log})")
+    began = time.monotonic()
+    next_report = 10
+    while not answers_sql(host, port):
+        if running_pid() is None:
+            files.pid.unlink(missing_ok=True)
+            raise SparkServerError(f"the server exited while starting; see {files.log}:\n"
+                                   + _tail(files.log))  # fmt: skip
+        waited = time.monotonic() - began
+        if waited > READY_TIMEOUT_SECONDS:
+            stop(progress)
+            raise SparkServerError(f"not ready after {READY_TIMEOUT_SECONDS} s; see {files.log}")
+        if waited >= next_report:
+            progress(f"  waiting for the server ... {waited:.0f} s")
+            next_report += 10
+        time.sleep(2)
+    progress(f"Spark Thrift server ready on {host}:{port} after {time.monotonic() - began:.0f} s")
+    return pid
+
+
+def stop(progress=print) -> bool:
+    """Stop this data dir's server: SIGTERM to its process group, SIGKILL if it lingers."""
+    files = server_files()
+    pid = running_pid()
+    if pid is None:
+        files.pid.unlink(missing_ok=True)
+        progress("no Spark Thrift server is running for this data dir")
+        return False
+    os.killpg(pid, signal.SIGTERM)
+    deadline = time.monotonic() + STOP_TIMEOUT_SECONDS
+    while running_pid() is not None and time.monotonic() < deadline:
+        time.sleep(0.5)
+    if running_pid() is not None:  # some JVMs here ignore SIGTERM (see shared/DESIGN.md)
+        os.killpg(pid, signal.SIGKILL)
+    files.pid.unlink(missing_ok=True)
+    progress(f"Spark Thrift server stopped (pid {pid})")
+    return True
+
+
+def _tail(path: Path, lines: int = 20) -> str:
+    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])

@@ -1,0 +1,397 @@
+"""The Kubernetes deployment, checked without a cluster.
+
+For each tier, the step Job is the one dagster-k8s itself builds: the project's k8s executor runs
+the daily job's step for one asset, with an instance whose run launcher is the chart's
+K8sRunLauncher, and the Job is taken at the API call that would send it to the cluster (the call
+fails, so the run stops there). Every Job and every manifest the project ships is validated with
+kubernetes-validate against a pinned Kubernetes release, strictly (no unknown field).
+"""
+
+import re
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import kubernetes
+import kubernetes_validate
+import pytest
+import yaml
+from dagster._config import process_config
+from dagster._core.storage.tags import BACKFILL_ID_TAG
+from dagster_cloud_cli.config.models import load_dagster_cloud_yaml
+from dagster_k8s.client import DagsterKubernetesClient
+from dagster_k8s.container_context import K8sContainerContext
+from dagster_k8s.job import DagsterK8sJobConfig, construct_dagster_k8s_job
+from dagster_shared import record  # Definitions is a record
+
+from ettl_assets import cli, execution, settings
+from ettl_assets.automation import all_tiers_daily_job
+from ettl_assets.definitions import defs
+from ettl_assets.launch import RunOutcome
+
+KUBERNETES_VERSION = "1.33.0"  # the cluster release the manifests must be valid for
+ROOT = settings.PROJECT_ROOT
+DEPLOY = ROOT / "deploy"
+VALUES = yaml.safe_load((DEPLOY / "helm" / "values.yaml").read_text())
+(USER_CODE,) = VALUES["dagster-user-deployments"]["deployments"]
+IMAGE = f"{USER_CODE['image']['repository']}:{USER_CODE['image']['tag']}"
+RELEASE = NAMESPACE = "dagster"  # `helm install dagster ... --namespace dagster` in these tests
+DAY = "2013-01-05"
+# A kubeconfig that only needs to parse: no call ever reaches its server.
+KUBECONFIG = """
+apiVersion: v1
+kind: Config
+clusters: [{name: test, cluster: {server: "https://127.0.0.1:6443"}}]
+users: [{name: test, user: {token: test}}]
+contexts: [{name: test, context: {cluster: test, user: test}}]
+current-context: test
+"""
+# One daily asset per tier. Silver and gold models share one dbt step (and so one pod).
+TIER_ASSETS = {
+    "bronze": dg.AssetKey(["bronze", "flights"]),
+    "silver": dg.AssetKey(["silver", "stg_flights__flights"]),
+    "gold": dg.AssetKey(["gold", "fct_daily_carrier_performance"]),
+}
+TIER_STEPS = {"bronze": "bronze__flights", "silver": "daily_dbt_models", "gold": "daily_dbt_models"}
+TIER_RESOURCES = {
+    "bronze": execution.BRONZE_POD_RESOURCES,
+    "silver": execution.DBT_POD_RESOURCES,
+    "gold": execution.DBT_POD_RESOURCES,
+}
+
+
+def validate(manifest: dict[str, Any]) -> None:
+    kubernetes_validate.validate(manifest, KUBERNETES_VERSION, strict=True)
+
+
+def k8s_daily_job() -> dg.JobDefinition:
+    """The daily job as the k8s deployment builds it (module-level, for dg.reconstructable)."""
+    k8s_defs = record.copy(defs, executor=execution.executor_for("k8s"))  # all else as is
+    return k8s_defs.resolve_job_def(all_tiers_daily_job.name)
+
+
+# --- what the chart passes on, from deploy/helm/values.yaml ------------------------------------
+
+
+def chart_run_launcher(kubeconfig: Path) -> dict[str, Any]:
+    """The instance's run launcher as the chart writes it from the values
+    (templates/helpers/instance/_run-launcher.tpl); only the kubeconfig is the test's."""
+    run_k8s = VALUES["runLauncher"]["config"]["k8sRunLauncher"]["runK8sConfig"]
+    return {
+        "module": "dagster_k8s",
+        "class": "K8sRunLauncher",
+        "config": {
+            "load_incluster_config": False,
+            "kubeconfig_file": str(kubeconfig),
+            "job_namespace": NAMESPACE,
+            "service_account_name": RELEASE,
+            "dagster_home": "/opt/dagster/dagster_home",
+            "instance_config_map": f"{RELEASE}-instance",
+            "postgres_password_secret": VALUES["global"]["postgresqlSecretName"],
+            "run_k8s_config": {
+                "pod_spec_config": run_k8s["podSpecConfig"],
+                "container_config": run_k8s["containerConfig"],
+            },
+        },
+    }
+
+
+def chart_code_location_context() -> dict[str, Any]:
+    """The container context the chart gives the code server (dagster-user-deployments helper
+    `k8sContainerContext`, includeConfigInLaunchedRuns): every run and step pod inherits it."""
+    return {
+        "k8s": {
+            "image_pull_policy": USER_CODE["image"]["pullPolicy"],
+            "env_config_maps": [f"{RELEASE}-dagster-user-deployments-{USER_CODE['name']}-user-env"],
+            "env_secrets": [secret["name"] for secret in USER_CODE["envSecrets"]],
+            "volume_mounts": USER_CODE["volumeMounts"],
+            "volumes": USER_CODE["volumes"],
+            "resources": USER_CODE["resources"],
+            "namespace": NAMESPACE,
+            "service_account_name": f"{RELEASE}-dagster-user-deployments-user-deployments",
+            "run_k8s_config": {"pod_spec_config": {"automount_service_account_token": True}},
+        }
+    }
+
+
+# --- the run tags of each way a run starts -------------------------------------------------------
+
+
+def scheduled_run_tags() -> dict[str, str]:
+    """The tags of the daily schedule's run for DAY, as the daemon launches it."""
+    schedule = defs.resolve_schedule_def("all_tiers_daily_schedule")
+    with dg.DagsterInstance.ephemeral() as instance:
+        context = dg.build_schedule_context(
+            instance=instance, scheduled_execution_time=datetime(2013, 1, 6, 6)
+        )
+        (request,) = schedule.evaluate_tick(context).run_requests
+    assert request.partition_key == DAY
+    return {**request.tags, "dagster/schedule_name": schedule.name}
+
+
+def ettl_backfill_run_tags(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """The tags `ettl backfill --from-tier silver` launches its run with (the launch is caught)."""
+    launched: list[dict[str, str]] = []
+
+    def launch(asset_keys, start: str, end: str, tags: dict[str, str]) -> RunOutcome:
+        launched.append(tags)
+        return RunOutcome("caught", success=True, seconds=0.0, tiers={}, materialized=set())
+
+    monkeypatch.setattr("ettl_assets.launch.launch", launch)
+    assert cli.main(["backfill", "--from-tier", "silver", "--start", DAY, "--end", DAY]) == 0
+    (tags,) = launched
+    return tags
+
+
+BACKFILL_CLASS = execution.BACKFILL_PRIORITY_CLASS
+RUN_KINDS = {
+    "scheduled": (lambda monkeypatch: scheduled_run_tags(), execution.NORMAL_PRIORITY_CLASS),
+    # Every run of a backfill launched from the UI (or GraphQL) carries the backfill's id.
+    "ui-backfill": (lambda monkeypatch: {BACKFILL_ID_TAG: "a1b2c3d4"}, BACKFILL_CLASS),
+    "ettl-backfill": (ettl_backfill_run_tags, BACKFILL_CLASS),
+}
+
+
+# --- the step Job, as dagster-k8s builds it -------------------------------------------------------
+
+
+class JobCaught(Exception):
+    """Raised instead of creating the Job on a cluster."""
+
+
+@pytest.fixture
+def cluster(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, Any]]:
+    """The Kubernetes API as the k8s executor calls it: Jobs are kept, never sent."""
+    created: list[tuple[str, Any]] = []
+
+    def create(self: DagsterKubernetesClient, body: Any, namespace: str, **kwargs: Any) -> None:
+        created.append((namespace, body))
+        raise JobCaught
+
+    monkeypatch.setattr(DagsterKubernetesClient, "create_namespaced_job_with_retries", create)
+    monkeypatch.setattr(DagsterKubernetesClient, "delete_job", lambda *args, **kwargs: None)
+    return created
+
+
+@pytest.fixture
+def k8s_instance(tmp_path: Path):
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(KUBECONFIG)
+    overrides = {"run_launcher": chart_run_launcher(kubeconfig)}
+    with dg.instance_for_test(overrides=overrides) as instance:
+        yield instance
+
+
+def step_job(
+    instance: dg.DagsterInstance, cluster: list, asset: dg.AssetKey, tags: dict[str, str]
+) -> dict[str, Any]:
+    """The Job of the step that materializes `asset` for DAY, as sent to the API (camelCase)."""
+    job = dg.reconstructable(k8s_daily_job)
+    # What the chart's code server records in every run's origin: its image and context.
+    code_server = job.repository._replace(
+        container_image=IMAGE, container_context=chart_code_location_context()
+    )
+    result = dg.execute_job(
+        job._replace(repository=code_server),
+        instance=instance,
+        asset_selection=[asset],
+        tags={**tags, "dagster/partition": DAY},
+    )
+    assert not result.success  # stopped where the Job would have been sent
+    ((namespace, body),) = cluster
+    assert namespace == NAMESPACE
+    return kubernetes.client.ApiClient().sanitize_for_serialization(body)
+
+
+def cpu(quantity: str) -> float:
+    return float(quantity[:-1]) / 1000 if quantity.endswith("m") else float(quantity)
+
+
+def memory_gib(quantity: str) -> float:
+    number, unit = re.fullmatch(r"([0-9.]+)(Mi|Gi)", quantity).groups()
+    return float(number) / (1024 if unit == "Mi" else 1)
+
+
+@pytest.mark.parametrize("run_kind", RUN_KINDS)
+@pytest.mark.parametrize("tier", TIER_ASSETS)
+def test_each_tier_gets_its_step_pod(tier, run_kind, cluster, k8s_instance, monkeypatch):
+    run_tags, priority_class = RUN_KINDS[run_kind]
+    manifest = step_job(k8s_instance, cluster, TIER_ASSETS[tier], run_tags(monkeypatch))
+    validate(manifest)
+    pod = manifest["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+
+    assert manifest["metadata"]["labels"]["dagster/op"] == TIER_STEPS[tier]
+    # The tier's size, from the asset's op tags; not the code server's size it would inherit.
+    assert container["resources"] == TIER_RESOURCES[tier]
+    assert container["resources"] != USER_CODE["resources"]
+    assert pod["priorityClassName"] == priority_class
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    assert pod["securityContext"]["runAsUser"] == execution.RUN_AS_USER != 0
+    assert container["securityContext"] == {
+        "allowPrivilegeEscalation": False,
+        "capabilities": {"drop": ["ALL"]},
+    }
+    assert container["image"] == IMAGE
+    # The image has no ENTRYPOINT, so args are the command: run this one step of this run.
+    assert "command" not in container
+    assert container["args"][:3] == ["dagster", "api", "execute_step"]
+    assert {"name": "ettl-data", "mountPath": "/data"} in container["volumeMounts"]
+    assert {"secretRef": {"name": "ettl-env"}} in container["envFrom"]
+
+
+def test_bronze_pods_are_smaller_than_dbt_pods():
+    bronze, dbt = execution.BRONZE_POD_RESOURCES, execution.DBT_POD_RESOURCES
+    assert cpu(bronze["requests"]["cpu"]) < cpu(dbt["requests"]["cpu"])
+    for kind in ("requests", "limits"):
+        assert memory_gib(bronze[kind]["memory"]) < memory_gib(dbt[kind]["memory"])
+
+
+def test_every_step_of_the_daily_job_carries_its_pod_size():
+    job = defs.resolve_job_def(all_tiers_daily_job.name)
+    sizes = {node.name: node.tags.get("dagster-k8s/config") for node in job.graph.node_defs}
+    assert None not in sizes.values(), sizes
+    assert sizes["daily_dbt_models"] == sizes["reference_dbt_models"]
+    assert sizes["bronze__flights"] != sizes["daily_dbt_models"]
+
+
+def test_one_setting_picks_the_executor():
+    assert execution.executor_for("k8s") is execution.k8s_step_executor
+    for deployment in ("local", "thrift"):
+        assert execution.executor_for(deployment) is dg.multi_or_in_process_executor
+    job = defs.resolve_job_def(all_tiers_daily_job.name)
+    assert job.executor_def is execution.executor_for(settings.deployment())
+
+
+# --- the other artefacts -------------------------------------------------------------------------
+
+
+def shipped_manifests() -> list[tuple[str, dict[str, Any]]]:
+    found = []
+    for path in sorted((DEPLOY / "k8s").glob("*.yaml")):
+        for document in yaml.safe_load_all(path.read_text()):
+            found.append((f"{path.name}:{document['metadata']['name']}", document))
+    return found
+
+
+SHIPPED = shipped_manifests()
+
+
+@pytest.mark.parametrize("manifest", [m for _, m in SHIPPED], ids=[name for name, _ in SHIPPED])
+def test_shipped_manifests_are_valid_kubernetes(manifest):
+    validate(manifest)
+
+
+def test_priority_classes_are_the_executors_and_backfills_give_way():
+    classes = {
+        m["metadata"]["name"]: m for _, m in shipped_manifests() if m["kind"] == "PriorityClass"
+    }
+    normal = classes[execution.NORMAL_PRIORITY_CLASS]
+    backfill = classes[execution.BACKFILL_PRIORITY_CLASS]
+    assert backfill["value"] < normal["value"]
+    assert normal["preemptionPolicy"] == "PreemptLowerPriority"
+    assert backfill["preemptionPolicy"] == "Never"
+    assert not normal["globalDefault"] and not backfill["globalDefault"]
+
+
+def test_helm_values_run_the_code_location_with_a_backfill_limit():
+    workspace = yaml.safe_load((ROOT / "workspace.yaml").read_text())
+    module = workspace["load_from"][0]["python_module"]["module_name"]
+    assert USER_CODE["dagsterApiGrpcArgs"] == ["-m", module]
+    assert VALUES["runLauncher"]["type"] == "K8sRunLauncher"
+    coordinator = VALUES["dagsterDaemon"]["runCoordinator"]
+    assert coordinator["type"] == "QueuedRunCoordinator"
+    queued = coordinator["config"]["queuedRunCoordinator"]
+    # The chart passes these lists to the instance as they are: Dagster's own schema checks them.
+    config = {
+        "max_concurrent_runs": queued["maxConcurrentRuns"],
+        "tag_concurrency_limits": queued["tagConcurrencyLimits"],
+    }
+    assert process_config(dg.QueuedRunCoordinator.config_type(), config).success
+    assert {"key": BACKFILL_ID_TAG, "limit": 2} in queued["tagConcurrencyLimits"]
+    assert VALUES["generatePostgresqlPasswordSecret"] is False
+
+
+def test_helm_values_code_server_pod_is_valid_kubernetes():
+    """The code server's Deployment as the chart's deployment-user.yaml lays out these values."""
+    container = {
+        "name": "dagster-user-deployments",
+        "image": IMAGE,
+        "args": [
+            "dagster",
+            "api",
+            "grpc",
+            "-h",
+            "0.0.0.0",
+            "-p",
+            str(USER_CODE["port"]),
+            *USER_CODE["dagsterApiGrpcArgs"],
+        ],  # fmt: skip
+        "envFrom": [{"secretRef": secret} for secret in USER_CODE["envSecrets"]],
+        "securityContext": USER_CODE["securityContext"],
+        "resources": USER_CODE["resources"],
+        "volumeMounts": USER_CODE["volumeMounts"],
+    }
+    labels = {"deployment": USER_CODE["name"]}
+    validate(
+        {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {"name": f"{RELEASE}-{USER_CODE['name']}"},
+            "spec": {
+                "selector": {"matchLabels": labels},
+                "template": {
+                    "metadata": {"labels": labels},
+                    "spec": {
+                        "securityContext": USER_CODE["podSecurityContext"],
+                        "containers": [container],
+                        "volumes": USER_CODE["volumes"],
+                    },
+                },
+            },
+        }
+    )
+
+
+def test_dagster_cloud_yaml_is_the_same_code_location_with_a_valid_k8s_context():
+    (location,) = load_dagster_cloud_yaml((ROOT / "dagster_cloud.yaml").read_text()).locations
+    assert location.code_source.module_name == USER_CODE["dagsterApiGrpcArgs"][1]
+    context = K8sContainerContext.create_from_config(location.container_context)  # validates
+    with pytest.raises(Exception, match="unexpected_field"):
+        K8sContainerContext.create_from_config({"k8s": {"unexpected_field": 1}})
+    # The run pod dagster-k8s builds from it (the step pods add the executor's and op tags').
+    job_config = DagsterK8sJobConfig(
+        job_image=IMAGE, dagster_home="/opt/dagster/dagster_home", instance_config_map="instance"
+    )
+    run_job = construct_dagster_k8s_job(
+        job_config, ["dagster", "api", "execute_run"], "dagster-run-x", context.run_k8s_config
+    )
+    manifest = kubernetes.client.ApiClient().sanitize_for_serialization(run_job)
+    validate(manifest)
+    pod = manifest["spec"]["template"]["spec"]
+    assert pod["securityContext"]["runAsUser"] == execution.RUN_AS_USER
+    assert {"name": "ettl-data", "mountPath": "/data"} in pod["containers"][0]["volumeMounts"]
+
+
+def test_the_image_user_is_the_pods_user():
+    dockerfile = (DEPLOY / "Dockerfile").read_text()
+    uid = str(execution.RUN_AS_USER)
+    assert f"useradd --uid {uid} " in dockerfile
+    assert re.search(rf"^USER {uid}:{uid}$", dockerfile, re.MULTILINE)
+    assert USER_CODE["podSecurityContext"]["runAsUser"] == execution.RUN_AS_USER
+    run_pod = VALUES["runLauncher"]["config"]["k8sRunLauncher"]["runK8sConfig"]["podSpecConfig"]
+    assert run_pod["securityContext"]["runAsUser"] == execution.RUN_AS_USER
+
+
+def test_the_image_is_built_for_the_k8s_deployment():
+    """What a pod relies on (the Dockerfile itself is built outside these tests)."""
+    dockerfile = (DEPLOY / "Dockerfile").read_text()
+    # Pods pass their whole command as args: the image must have no ENTRYPOINT.
+    assert not re.search(r"^ENTRYPOINT", dockerfile, re.MULTILINE)
+    assert "openjdk-17-jre-headless" in dockerfile
+    assert re.search(r"^ENV ETTL_DEPLOYMENT=k8s", dockerfile, re.MULTILINE)
+    prepare = re.search(r"dagster-dbt project prepare-and-package --file (\S+)", dockerfile)
+    assert (ROOT / prepare.group(1)).is_file()
+    ignored = (ROOT / ".dockerignore").read_text().split()
+    assert {".venv", "data", "dagster_home/*", "dbt_project/target"} <= set(ignored)
