@@ -10,7 +10,7 @@ END ?= 2013-01-31
 export ETTL_DATA_DIR ?= $(CURDIR)/data
 export DAGSTER_HOME ?= $(CURDIR)/dagster_home
 
-.PHONY: install run run-year test dev lint clean bench-backfill spark-server spark-server-stop
+.PHONY: install run run-year test dev lint clean bench bench-full spark-server spark-server-stop
 
 install: $(VENV)/.installed
 
@@ -42,9 +42,14 @@ spark-server: install
 spark-server-stop: install
 	$(BIN)/ettl spark-server stop
 
-# Benchmark (not a test): 365-day vs 1-day backfill, 7 runs vs one; ~25 min, own data dir.
-bench-backfill: install
-	$(BIN)/python bench/backfill.py
+# Benchmarks (not tests): the platform vs bare pyarrow / hand-written PySpark, and how a
+# backfill's cost follows rows. Own data dirs under data/bench/. Quick: small volume, ~15 min on
+# 2 cores; full: the goals' volumes (a year, 30x flights), hours.
+bench: install
+	$(BIN)/python bench/bench.py --mode quick
+
+bench-full: install
+	$(BIN)/python bench/bench.py --mode full
 
 lint: install
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

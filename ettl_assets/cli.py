@@ -1,6 +1,7 @@
 """`ettl`: the project's command line.
 
-ettl land [--start D] [--end D]   write the sample source files into data/landing/
+ettl land [--start D] [--end D] [--scale N]
+                                  write the sample source files into data/landing/ (N x flights)
 ettl run  [--start D] [--end D]   land, then materialize bronze -> silver -> gold for the window
                                   (a broken source stops only its own chain)
 ettl backfill --from-tier T --start D --end D [--dry-run]
@@ -43,6 +44,12 @@ def _day(text: str) -> date:
     return day
 
 
+def _scale(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of 1 or more")
+    return int(text)
+
+
 def _window(args: argparse.Namespace) -> tuple[date, date]:
     if args.start > args.end:
         sys.exit(f"ettl: --start {args.start} is after --end {args.end}")
@@ -53,7 +60,7 @@ def land(args: argparse.Namespace) -> int:
     from ettl_assets.sources.landing import land_sample_data
 
     start, end = _window(args)
-    land_sample_data(start, end)
+    land_sample_data(start, end, scale=args.scale)
     print(f"landing files are in {settings.landing_dir()}")
     return 0
 
@@ -246,6 +253,10 @@ def main(argv: list[str] | None = None) -> int:
         command = commands.add_parser(name, help=help_text)
         command.add_argument("--start", type=_day, default=DEFAULT_START, help="first day (incl.)")
         command.add_argument("--end", type=_day, default=DEFAULT_END, help="last day (incl.)")
+        command.add_argument(
+            "--scale", type=_scale, default=1,
+            help="deliver N times the flights of each day (distinct copies; for benchmarks)",
+        )  # fmt: skip
         command.set_defaults(handler=handler)
         if name == "run":
             command.add_argument(

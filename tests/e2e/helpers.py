@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+import threading
 import time
 from datetime import date, timedelta
 from pathlib import Path
@@ -42,6 +43,25 @@ def materialize(selection: str, partitions: str, log_name: str) -> str:
     flag = "--partition-range" if "..." in partitions else "--partition"
     args = [str(BIN / "dagster"), "asset", "materialize", "-m", "ettl_assets.definitions"]
     return run_command([*args, "--select", selection, flag, partitions], log_name)
+
+
+def materialize_at_once(selection: str, partitions: list[str], log_prefix: str) -> None:
+    """One `dagster asset materialize` per partition, all started together; fail naming each
+    one that failed, with its log."""
+    errors: list[BaseException] = []
+
+    def run(partition: str) -> None:
+        try:
+            materialize(selection, partition, f"{log_prefix}-{partition}")
+        except BaseException as exc:  # reported below, with the run's log
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(p,)) for p in partitions]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors, errors
 
 
 def dbt(args: list[str], log_name: str, cwd: Path) -> str:

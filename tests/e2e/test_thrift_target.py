@@ -12,7 +12,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import threading
 
 import pytest
 from dagster import DagsterInstance
@@ -22,7 +21,7 @@ from tests.e2e.helpers import (
     PROJECT_ROOT,
     assert_gold_matches_pandas,
     days,
-    materialize,
+    materialize_at_once,
     run_command,
     step_intervals,
 )
@@ -74,20 +73,7 @@ def test_the_pipeline_on_a_thrift_server_gives_the_same_gold_numbers(thrift):
 
 def test_two_runs_at_once_on_a_thrift_server_both_succeed_side_by_side(thrift):
     """No pool on this target: the server holds the metastore, the runs overlap."""
-    errors: list[BaseException] = []
-
-    def run(day: str) -> None:
-        try:
-            materialize("silver/stg_flights__flights", day, f"thrift-concurrent-{day}")
-        except BaseException as exc:  # reported below, with the run's log
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(day,)) for day in WINDOW[:2]]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert not errors, errors
+    materialize_at_once("silver/stg_flights__flights", list(WINDOW[:2]), "thrift-concurrent")
 
     with DagsterInstance.get() as instance:
         first, second = (step_intervals(instance, r.run_id)[0] for r in instance.get_runs(limit=2))

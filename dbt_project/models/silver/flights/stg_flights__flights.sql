@@ -13,10 +13,17 @@ renamed as (
         ---------- ids
         upper(trim(carrier)) as carrier_code,
         -- Until 2013-06-30 the export sent the number ("1545"), since then the designator
-        -- ("UA1545"). A value without trailing digits casts to NULL (ANSI mode is off, trap 5):
-        -- the flight_number_parsed test catches it.
+        -- ("UA1545"). The carrier prefix is cut off, not read past: "B61" is B6 flight 1, not
+        -- 61. A value that is not a number then casts to NULL (ANSI mode is off, trap 5): the
+        -- flight_number_parsed test catches it.
         upper(trim(flight)) as flight_designator,
-        cast(regexp_extract(trim(flight), '([0-9]+)$', 1) as bigint) as flight_number,
+        cast(
+            case
+                when startswith(upper(trim(flight)), upper(trim(carrier)))
+                    then substr(trim(flight), length(trim(carrier)) + 1)
+                else trim(flight)
+            end as bigint
+        ) as flight_number,
         nullif(upper(trim(tailnum)), '') as tailnum,
         upper(trim(origin)) as origin_airport_code,
         upper(trim(dest)) as dest_airport_code,
