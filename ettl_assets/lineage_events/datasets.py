@@ -75,11 +75,10 @@ def table_facets(
     return facets
 
 
-def input_table(
-    name: str, spec: dg.AssetSpec | None, columns: Mapping[str, str] | None
-) -> InputDataset:
+def input_table(name: str, columns: Mapping[str, str] | None) -> InputDataset:
+    """A table a job read; its owners and description travel with the job that wrote it."""
     return InputDataset(
-        namespace=warehouse_namespace(), name=name, facets=table_facets(spec, columns)
+        namespace=warehouse_namespace(), name=name, facets=table_facets(None, columns)
     )
 
 

@@ -100,7 +100,7 @@ def _parent(manifest: Mapping[str, Any], unique_id: str) -> InputDataset:
         columns = relation_columns(manifest, unique_id)
     except Exception:  # a parent with no files yet has no schema to report
         columns = None
-    return input_table(props["relation_name"], None, columns)
+    return input_table(props["relation_name"], columns)
 
 
 def column_lineage_facet(
