@@ -12,10 +12,8 @@ import dagster as dg
 from dagster._core.definitions.assets.graph.asset_graph import AssetGraph  # resolved graph
 
 from ettl_assets import settings
-
-COLUMN_LINEAGE = "dagster/column_lineage"
-COLUMN_SCHEMA = "dagster/column_schema"
-LANDING_PATTERN = "landing_pattern"  # metadata of every bronze asset (sources/bronze.py)
+from ettl_assets.metadata import COLUMN_LINEAGE, COLUMN_SCHEMA
+from ettl_assets.sources.bronze import LANDING_PATTERN
 
 
 @dataclass(frozen=True)

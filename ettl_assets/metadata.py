@@ -4,6 +4,10 @@
 ROWS_WRITTEN = "rows_written"
 # Seconds spent; the key dagster-dbt already uses for dbt models.
 DURATION = "Execution Duration"
+# Dagster's own keys, written by bronze and dbt assets and read by `ettl lineage` and the
+# OpenLineage events.
+COLUMN_SCHEMA = "dagster/column_schema"
+COLUMN_LINEAGE = "dagster/column_lineage"
 
 
 def rows_metadata(rows: int, single_partition: bool) -> dict[str, int]:

@@ -17,12 +17,13 @@ from ettl_assets.sources.table_columns import bronze_columns
 def with_lineage(
     context: dg.AssetExecutionContext,
     spec: SourceSpec,
+    days: list[str | None],
     materialize: Callable[[], dg.MaterializeResult],
 ) -> dg.MaterializeResult:
-    """Run `materialize` between a START and a COMPLETE (or FAIL) event."""
+    """Run `materialize` (the ingest of `days`) between a START and a COMPLETE (or FAIL)."""
     emitter = LineageEmitter(context.log)
     try:
-        run = BronzeRun(context, spec)
+        run = BronzeRun(context, spec, days)
     except Exception as exc:  # lineage must never fail the run
         context.log.warning(f"no OpenLineage events for {spec.name}: {exc!r}")
         return materialize()
@@ -39,9 +40,10 @@ def with_lineage(
 class BronzeRun:
     """The events of one bronze step: the landing files of its partitions in, the table out."""
 
-    def __init__(self, context: dg.AssetExecutionContext, spec: SourceSpec) -> None:
+    def __init__(
+        self, context: dg.AssetExecutionContext, spec: SourceSpec, days: list[str | None]
+    ) -> None:
         self.asset_spec = context.assets_def.specs_by_key[context.asset_key]
-        days = list(context.partition_keys) if spec.is_daily else [None]
         landing = [spec.landing_path(settings.landing_dir(), day) for day in days]
         self.inputs = [landing_file(path) for path in landing if path.exists()]
         self.table = table_name(context.asset_key)

@@ -16,24 +16,24 @@ from openlineage.client.facet_v2 import RunFacet, column_lineage_dataset, sql_jo
 from ettl_assets.lineage_events.datasets import input_table, output_table, warehouse_namespace
 from ettl_assets.lineage_events.emitter import LineageEmitter
 from ettl_assets.lineage_events.runs import AssetRun, job_facets, step_run_facets
-from ettl_assets.metadata import ROWS_WRITTEN
-from ettl_assets.transform.column_metadata import model_columns, relation_columns
+from ettl_assets.metadata import COLUMN_LINEAGE, ROWS_WRITTEN
+from ettl_assets.transform.column_metadata import RelationColumns
 from ettl_assets.transform.translator import TieredTranslator
 
-COLUMN_LINEAGE = "dagster/column_lineage"
 FAILED_STATUSES = {"error", "fail", "runtime error"}
 
 
 def emit_model_runs(
     context: dg.AssetExecutionContext,
     run_results: Mapping[str, Any],
-    manifest: Mapping[str, Any],
+    relations: RelationColumns,
     recorded: Mapping[str, Mapping[str, Any]],
 ) -> None:
     """START and COMPLETE or FAIL for every model dbt ran. `recorded` is the materialization
     metadata of each built model by unique_id. Never raises: lineage must not fail the run."""
+    manifest = relations.manifest
     emitter = LineageEmitter(context.log)
-    relations = relations_by_key(manifest)
+    relation_names = relations_by_key(manifest)
     run_facets = step_run_facets(context)
     for result in run_results["results"]:
         node = manifest["nodes"].get(result["unique_id"])
@@ -42,8 +42,8 @@ def emit_model_runs(
         try:
             key = TieredTranslator().get_asset_key(node)
             events = model_events(
-                context.assets_def.specs_by_key[key], run_facets, manifest, node, result,
-                recorded.get(node["unique_id"], {}), relations,
+                context.assets_def.specs_by_key[key], run_facets, relations, node, result,
+                recorded.get(node["unique_id"], {}), relation_names,
             )  # fmt: skip
         except Exception as exc:
             context.log.warning(f"no OpenLineage events for {node['unique_id']}: {exc!r}")
@@ -65,7 +65,7 @@ def relations_by_key(manifest: Mapping[str, Any]) -> dict[dg.AssetKey, str]:
 def model_events(
     asset_spec: dg.AssetSpec,
     run_facets: dict[str, RunFacet],
-    manifest: Mapping[str, Any],
+    relations: RelationColumns,
     node: Mapping[str, Any],
     result: Mapping[str, Any],
     recorded: Mapping[str, Any],
@@ -78,7 +78,7 @@ def model_events(
     sql = result.get("compiled_code") or node.get("compiled_code")
     extra = {"sql": sql_job.SQLJobFacet(query=sql, dialect="spark")} if sql else {}
     run = AssetRun(asset_spec.key, job_facets(asset_spec, "DBT", "MODEL", extra), run_facets)
-    inputs = [_parent(manifest, parent_id) for parent_id in node["depends_on"]["nodes"]]
+    inputs = [_parent(relations, parent_id) for parent_id in node["depends_on"]["nodes"]]
     started, ended = _execution_times(result)
     output = OutputDataset(namespace=warehouse_namespace(), name=node["relation_name"])
     start = run.event(RunState.START, inputs, [output], at=started)
@@ -90,14 +90,16 @@ def model_events(
     if isinstance(lineage, dg.TableColumnLineage):
         extra_facets["columnLineage"] = column_lineage_facet(lineage, relation_by_key)
     rows = recorded.get(ROWS_WRITTEN)
-    built = output_table(node["relation_name"], asset_spec, model_columns(node), rows, extra_facets)
+    columns = relations(node["unique_id"])
+    built = output_table(node["relation_name"], asset_spec, columns, rows, extra_facets)
     return [start, run.event(RunState.COMPLETE, inputs, [built], at=ended)]
 
 
-def _parent(manifest: Mapping[str, Any], unique_id: str) -> InputDataset:
+def _parent(relations: RelationColumns, unique_id: str) -> InputDataset:
+    manifest = relations.manifest
     props = manifest["sources"].get(unique_id) or manifest["nodes"][unique_id]
     try:
-        columns = relation_columns(manifest, unique_id)
+        columns = relations(unique_id)
     except Exception:  # a parent with no files yet has no schema to report
         columns = None
     return input_table(props["relation_name"], columns)

@@ -44,6 +44,7 @@ from ettl_assets.sources.registry import QUARANTINE_SUFFIX, SourceSpec
 from ettl_assets.sources.table_columns import AUDIT_FIELDS, PARTITION_COLUMN
 
 BRONZE_GROUP = "bronze"
+LANDING_PATTERN = "landing_pattern"  # definition metadata: where the source's files land
 DATA_FILE_NAME = "part-0.parquet"
 # Kept in each bronze file's Parquet metadata, so reruns and `ettl drift` need not re-read input.
 FINGERPRINT_KEY = b"ettl.fingerprint"
@@ -248,22 +249,24 @@ def bronze_asset_for(spec: SourceSpec) -> dg.AssetsDefinition:
         freshness_policy=freshness_policy(BRONZE_GROUP, daily=spec.is_daily),
         metadata={
             SOURCE_SYSTEMS: [spec.system],
-            "landing_pattern": spec.landing,
+            LANDING_PATTERN: spec.landing,
             "format": spec.format,
             "cadence": spec.cadence,
             "declared_in": str(spec.declared_in.relative_to(settings.PROJECT_ROOT)),
         },
     )
     def _bronze_asset(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-        return with_lineage(context, spec, lambda: ingest_partitions(context, spec))
+        days: list[str | None] = list(context.partition_keys) if spec.is_daily else [None]
+        return with_lineage(context, spec, days, lambda: ingest_partitions(context, spec, days))
 
     return _bronze_asset
 
 
-def ingest_partitions(context: dg.AssetExecutionContext, spec: SourceSpec) -> dg.MaterializeResult:
-    """Ingest every delivery of the step's partitions; fail naming each unreadable file."""
+def ingest_partitions(
+    context: dg.AssetExecutionContext, spec: SourceSpec, days: list[str | None]
+) -> dg.MaterializeResult:
+    """Ingest the delivery of each day (None: the snapshot); fail naming each unreadable file."""
     began = time.monotonic()
-    days: list[str | None] = list(context.partition_keys) if spec.is_daily else [None]
     ingested, failures = [], []
     for position, day in enumerate(days, start=1):
         try:

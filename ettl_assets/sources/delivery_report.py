@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import dagster as dg
 
-from ettl_assets.metadata import DURATION, rows_metadata
+from ettl_assets.metadata import COLUMN_SCHEMA, DURATION, rows_metadata
 from ettl_assets.sources.drift import contract_drift
 from ettl_assets.sources.registry import SourceSpec
 
@@ -75,7 +75,7 @@ def delivery_report(
         "files_unchanged": dg.MetadataValue.int(sum(not i.rewritten for i in ingested)),
         # As the source sent it (the last non-empty delivery of the run); `ettl drift` has
         # every partition's.
-        "dagster/column_schema": column_schema(latest_schema),
+        COLUMN_SCHEMA: column_schema(latest_schema),
     }
     if len(ingested) == 1:
         metadata["path"] = dg.MetadataValue.path(str(ingested[0].bronze_file))

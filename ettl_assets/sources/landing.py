@@ -95,9 +95,7 @@ def scale_flights(rows: pd.DataFrame, factor: int) -> pd.DataFrame:
     for copy in range(1, factor):
         extra = rows.copy()
         extra["flight"] = extra["flight"] + copy * SCALE_FLIGHT_NUMBER_STEP
-        extra["tailnum"] = extra["tailnum"].where(
-            extra["tailnum"].isna(), extra["tailnum"] + f"-{copy}"
-        )
+        extra["tailnum"] = extra["tailnum"] + f"-{copy}"  # a missing tail number stays missing
         copies.append(extra)
     return pd.concat(copies, ignore_index=True)
 

@@ -19,7 +19,7 @@ from ettl_assets.execution import DBT_OP_TAGS
 from ettl_assets.lineage_events.dbt_runs import emit_model_runs
 from ettl_assets.metadata import rows_metadata
 from ettl_assets.partitions import daily_partitions
-from ettl_assets.transform.column_metadata import column_metadata
+from ettl_assets.transform.column_metadata import RelationColumns, column_metadata
 from ettl_assets.transform.dbt_vars import dbt_vars_for_window
 from ettl_assets.transform.metastore_lock import embedded_metastore_lock
 from ettl_assets.transform.project import dbt_project
@@ -39,6 +39,7 @@ def with_run_metadata(
     """Add rows written (in the window), column schema and lineage, and the dbt state to each
     model's materialization; when dbt is done, send each model's OpenLineage events."""
     manifest = json.loads(dbt_project.manifest_path.read_text())
+    relations = RelationColumns(manifest)
     tables = model_tables(manifest)
     state_dir = save_state(dbt_project.manifest_path)
     start, end = (window["start_date"], window["end_date"]) if window else (None, None)
@@ -54,25 +55,25 @@ def with_run_metadata(
                     STATE_METADATA_KEY: str(state_dir),
                 }
                 try:
-                    metadata |= column_metadata(manifest, table.unique_id, invocation.target_path)
+                    metadata |= column_metadata(relations, table.unique_id, invocation.target_path)
                 except Exception as exc:  # catalog metadata must never fail a run
                     context.log.warning(f"no column metadata for {table.unique_id}: {exc!r}")
                 recorded[table.unique_id] = metadata
                 event = event.with_metadata({**event.metadata, **metadata})
             yield event
     finally:  # failed models get their FAIL event before dbt's error stops the step
-        _emit_lineage(context, invocation, manifest, recorded)
+        _emit_lineage(context, invocation, relations, recorded)
 
 
 def _emit_lineage(
     context: dg.AssetExecutionContext,
     invocation: DbtCliInvocation,
-    manifest: dict[str, Any],
+    relations: RelationColumns,
     recorded: dict[str, dict[str, Any]],
 ) -> None:
     try:  # lineage must never fail the run (nor hide dbt's own error)
         run_results = invocation.get_artifact("run_results.json")
-        emit_model_runs(context, run_results, manifest, recorded)
+        emit_model_runs(context, run_results, relations, recorded)
     except Exception as exc:  # e.g. dbt died before writing run_results.json
         context.log.warning(f"no OpenLineage events for this dbt step: {exc!r}")
 

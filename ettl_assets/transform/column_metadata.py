@@ -16,6 +16,7 @@ import pyarrow.dataset as ds
 from dagster_dbt.core.dbt_cli_event import EventHistoryMetadata, _build_column_lineage_metadata
 
 from ettl_assets import settings
+from ettl_assets.metadata import COLUMN_SCHEMA
 from ettl_assets.sources.registry import SourceSpec, load_registry
 from ettl_assets.sources.table_columns import bronze_columns, spark_type
 from ettl_assets.transform.project import dbt_project
@@ -47,10 +48,24 @@ def source_columns(source: Mapping[str, Any]) -> dict[str, str]:
     return bronze_columns(spec)
 
 
-def relation_columns(manifest: Mapping[str, Any], unique_id: str) -> dict[str, str]:
-    if unique_id in manifest["sources"]:
-        return source_columns(manifest["sources"][unique_id])
-    return model_columns(manifest["nodes"][unique_id])
+class RelationColumns:
+    """Columns and types of the relations one dbt step reads and builds, each read once: the
+    column metadata and the OpenLineage events of every model ask for the same tables. A model
+    is first asked for once dbt has built it (its own event, or a child's: children run later).
+    """
+
+    def __init__(self, manifest: Mapping[str, Any]) -> None:
+        self.manifest = manifest
+        self._read: dict[str, dict[str, str]] = {}
+
+    def __call__(self, unique_id: str) -> dict[str, str]:
+        if unique_id not in self._read:
+            if unique_id in self.manifest["sources"]:
+                columns = source_columns(self.manifest["sources"][unique_id])
+            else:
+                columns = model_columns(self.manifest["nodes"][unique_id])
+            self._read[unique_id] = columns
+        return self._read[unique_id]
 
 
 def _typed(columns: dict[str, str]) -> dict[str, dict[str, str]]:
@@ -58,13 +73,14 @@ def _typed(columns: dict[str, str]) -> dict[str, dict[str, str]]:
 
 
 def column_metadata(
-    manifest: Mapping[str, Any], unique_id: str, target_path: Path | None
+    relations: RelationColumns, unique_id: str, target_path: Path | None
 ) -> dict[str, Any]:
     """`dagster/column_schema` and `dagster/column_lineage` of one built model."""
+    manifest = relations.manifest
     node = manifest["nodes"][unique_id]
-    columns = model_columns(node)
+    columns = relations(unique_id)
     metadata: dict[str, Any] = {
-        "dagster/column_schema": dg.TableSchema(
+        COLUMN_SCHEMA: dg.TableSchema(
             columns=[
                 dg.TableColumn(name, data_type, description=_description(node, name))
                 for name, data_type in columns.items()
@@ -74,7 +90,7 @@ def column_metadata(
     parents = {}
     for parent_id in node["depends_on"]["nodes"]:
         parent = manifest["sources"].get(parent_id) or manifest["nodes"][parent_id]
-        parents[parent["relation_name"]] = _typed(relation_columns(manifest, parent_id))
+        parents[parent["relation_name"]] = _typed(relations(parent_id))
     history = EventHistoryMetadata(columns=_typed(columns), parents=parents)
     metadata |= _build_column_lineage_metadata(
         history, node, manifest, TieredTranslator(), target_path, dbt_project

@@ -18,6 +18,7 @@ from ettl_assets.lineage_events.emitter import events_file
 from ettl_assets.sources.bronze import bronze_asset_for
 from ettl_assets.sources.table_columns import bronze_columns
 from ettl_assets.transform.assets import daily_dbt_models
+from ettl_assets.transform.column_metadata import RelationColumns
 from ettl_assets.transform.project import dbt_project
 from tests.openlineage_spec import read_events, validation_errors
 from tests.unit.deliveries import DAY, FLIGHTS, GOOD, csv_file, deliver
@@ -152,7 +153,8 @@ def test_a_failed_dbt_model_gets_start_and_fail_with_dbts_message_and_its_sql():
         ],
         "compiled_code": "select dep_delay from bronze.flights",
     }  # fmt: skip
-    events = model_events(asset_spec, {}, manifest, node, result, {}, relations_by_key(manifest))
+    relations = RelationColumns(manifest)
+    events = model_events(asset_spec, {}, relations, node, result, {}, relations_by_key(manifest))
     start, fail = (json.loads(Serde.to_json(event)) for event in events)
 
     assert validation_errors(start) == [] and validation_errors(fail) == []
