@@ -259,7 +259,7 @@ def test_every_step_of_the_daily_job_carries_its_pod_size():
 def test_one_setting_picks_the_executor():
     assert execution.executor_for("k8s") is execution.k8s_step_executor
     for deployment in ("local", "thrift"):
-        assert execution.executor_for(deployment) is dg.multi_or_in_process_executor
+        assert execution.executor_for(deployment) is execution.LOCAL_EXECUTOR
     job = defs.resolve_job_def(all_tiers_daily_job.name)
     assert job.executor_def is execution.executor_for(settings.deployment())
 
