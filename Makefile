@@ -14,13 +14,17 @@ export DAGSTER_HOME ?= $(CURDIR)/dagster_home
 
 install: $(VENV)/.installed
 
-# Re-installs when pyproject.toml changes. The activate script also exports the data dir and the
-# Dagster instance, so `dagster` and `dbt` from an activated .venv see the same warehouse.
+# Re-installs when pyproject.toml changes. The activate script also exports the data dir, the
+# Dagster instance and the local PII key, so `dagster` and `dbt` from an activated .venv see the
+# same warehouse.
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || python3 -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
 	grep -q ETTL_DATA_DIR $(BIN)/activate || printf '\n# added by make install (ETTL)\nexport ETTL_DATA_DIR="%s"\nexport DAGSTER_HOME="%s"\n' "$(CURDIR)/data" "$(CURDIR)/dagster_home" >> $(BIN)/activate
+	# The local PII hashing key (ettl_assets/pii_key.py), for dbt run by hand from .venv.
+	ETTL_DATA_DIR="$(CURDIR)/data" $(BIN)/python -m ettl_assets.pii_key
+	grep -q PII_HMAC_KEY $(BIN)/activate || printf 'export DBT_ENV_SECRET_PII_HMAC_KEY="$$(cat "%s" 2>/dev/null)"\n' "$(CURDIR)/data/secrets/pii_hmac.key" >> $(BIN)/activate
 	touch $@
 
 run: install
@@ -43,7 +47,7 @@ spark-server-stop: install
 	$(BIN)/ettl spark-server stop
 
 # Benchmarks (not tests): the platform vs bare pyarrow / hand-written PySpark, and how a
-# backfill's cost follows rows. Own data dirs under data/bench/. Quick: small volume, ~15 min on
+# backfill's cost follows rows. Own data dirs under data/bench/. Quick: small volume, ~25 min on
 # 2 cores; full: the goals' volumes (a year, 30x flights), hours.
 bench: install
 	$(BIN)/python bench/bench.py --mode quick

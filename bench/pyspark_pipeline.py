@@ -16,6 +16,7 @@ Layout written: <out>/silver/<model>/ and <out>/gold/<model>/.
 """
 
 import argparse
+import os
 import sys
 import time
 from datetime import date, timedelta
@@ -27,7 +28,7 @@ if TYPE_CHECKING:  # pyspark is imported in start_spark(): the helpers need no J
 
 STARTED = time.monotonic()  # wall time of the whole process, Spark start included
 
-DAILY_SOURCES = ("flights", "weather")
+DAILY_SOURCES = ("flights", "weather", "passengers")
 SNAPSHOT_SOURCES = ("airlines", "airports", "planes")
 BRONZE_FILE = "part-0.parquet"
 
@@ -50,6 +51,9 @@ BRONZE_SCHEMAS = {
     "dst string, tzone string",
     "planes": "tailnum string, year bigint, type string, manufacturer string, model string, "
     "engines bigint, seats bigint, speed bigint, engine string",
+    "passengers": "booking_id string, departure_date date, carrier string, flight bigint, "
+    "origin string, sched_dep_time bigint, passenger_name string, email string, phone string, "
+    "date_of_birth date, fare_class string, fare_paid double, booked_at timestamp",
 }
 
 
@@ -106,6 +110,15 @@ def local_hhmm_to_utc(day: str, hhmm: str) -> str:
     return (
         f"to_utc_timestamp(cast({day} as timestamp) + make_dt_interval(0, "
         f"cast({hhmm} div 100 as int), cast({hhmm} % 100 as int), 0), 'America/New_York')"
+    )
+
+
+# macros/sensitive_columns.sql pii_hash(): HMAC-SHA-256 with the key the session was given.
+def pii_hash(column: str) -> str:
+    return (
+        f"case when {column} is null then null else reflect("
+        "'org.apache.commons.codec.digest.HmacUtils', 'hmacSha256Hex', "
+        f"'${{spark.ettl.pii_hmac_key}}', cast({column} as string)) end"
     )
 
 
@@ -192,6 +205,38 @@ def silver_sql(start: date, end: date) -> dict[str, str]:
             from deduplicated
             where {in_window("observation_date", start, end)}
         """,
+        # models/silver/passengers/stg_passengers__bookings.sql
+        "stg_passengers__bookings": f"""
+            with renamed as (
+                select
+                    trim(booking_id) as booking_id,
+                    upper(trim(carrier)) as carrier_code,
+                    flight as flight_number,
+                    upper(trim(origin)) as origin_airport_code,
+                    departure_date as flight_date,
+                    {local_hhmm_to_utc("departure_date", "sched_dep_time")}
+                        as scheduled_departure_at,
+                    {pii_hash("passenger_name")} as passenger_name_hash,
+                    {pii_hash("email")} as email_hash,
+                    {pii_hash("phone")} as phone_hash,
+                    upper(trim(fare_class)) as fare_class,
+                    cast(fare_paid as decimal(10, 2)) as fare_paid_usd,
+                    booked_at,
+                    _source_file,
+                    _ingested_at
+                from bronze_passengers
+            ),
+            deduplicated as ({latest_version("renamed", "booking_id")})
+            select
+                booking_id,
+                {md5_key("carrier_code", "flight_number", "origin_airport_code", "scheduled_departure_at")}
+                    as flight_id,
+                carrier_code, flight_number, origin_airport_code, scheduled_departure_at,
+                passenger_name_hash, email_hash, phone_hash, fare_class, fare_paid_usd,
+                booked_at, _source_file, _ingested_at, flight_date
+            from deduplicated
+            where {in_window("flight_date", start, end)}
+        """,  # noqa: E501
         # models/silver/airlines/stg_airlines__airlines.sql
         "stg_airlines__airlines": f"""
             with renamed as (
@@ -341,11 +386,31 @@ GOLD_SQL = {
             and d.origin_airport_code = w.origin_airport_code
             and d.scheduled_departure_hour = w.observation_hour
     """,
+    # models/gold/commercial/fct_daily_flight_fares.sql (after dim_planes: it reads it)
+    "fct_daily_flight_fares": """
+        with by_fare_class as (
+            select flight_date, flight_id, fare_class, count(*) as bookings,
+                   sum(fare_paid_usd) as revenue_usd, avg(fare_paid_usd) as avg_fare_usd
+            from stg_passengers__bookings
+            group by flight_date, flight_id, fare_class
+        )
+        select b.flight_id, f.carrier_code, f.flight_number, f.origin_airport_code,
+               f.dest_airport_code, f.scheduled_departure_at, b.fare_class, b.bookings,
+               b.revenue_usd, b.avg_fare_usd, p.seat_count,
+               sum(b.bookings) over (partition by b.flight_id) / p.seat_count
+                   as channel_load_factor,
+               b.flight_date
+        from by_fare_class as b
+        inner join stg_flights__flights as f on b.flight_id = f.flight_id
+        left join dim_planes as p on f.tailnum = p.tailnum
+    """,
 }
 
 # The date column each daily table is partitioned by (dbt_project.yml +partition_by).
 PARTITION_COLUMN = {
     "stg_flights__flights": "flight_date",
+    "stg_passengers__bookings": "flight_date",
+    "fct_daily_flight_fares": "flight_date",
     "stg_weather__observations": "observation_date",
     "fct_daily_carrier_performance": "flight_date",
     "fct_daily_route_delays": "flight_date",
@@ -356,7 +421,19 @@ CACHED = {"stg_flights__flights", "stg_weather__observations"}
 
 
 # ------------------------------------------------------------------------------------ job
-def start_spark() -> "SparkSession":
+def pii_key(data_dir: Path) -> str:
+    """The key silver hashes personal data with: the environment's, or the local one
+    (ettl_assets/pii_key.py)."""
+    key = os.environ.get("DBT_ENV_SECRET_PII_HMAC_KEY") or ""
+    local = data_dir / "secrets" / "pii_hmac.key"
+    if not key and local.is_file():
+        key = local.read_text().strip()
+    if not key:
+        sys.exit(f"no PII hashing key: set DBT_ENV_SECRET_PII_HMAC_KEY or create {local}")
+    return key
+
+
+def start_spark(pii_hmac_key: str) -> "SparkSession":
     from pyspark.sql import SparkSession
 
     return (
@@ -373,6 +450,7 @@ def start_spark() -> "SparkSession":
         .config("spark.sql.ansi.enabled", "false")
         # Overwrite only the partitions a write contains, like dbt's insert_overwrite.
         .config("spark.sql.sources.partitionOverwriteMode", "dynamic")
+        .config("spark.ettl.pii_hmac_key", pii_hmac_key)  # read by pii_hash() as ${...}
         .getOrCreate()
     )
 
@@ -433,7 +511,7 @@ def run(spark: "SparkSession", data_dir: Path, out: Path, start: date, end: date
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    spark = start_spark()
+    spark = start_spark(pii_key(args.data_dir.resolve()))
     print(f"spark session up: {time.monotonic() - STARTED:.1f} s", flush=True)
     try:
         run(spark, args.data_dir.resolve(), args.out.resolve(), args.start, args.end)

@@ -5,6 +5,7 @@ Owners come from the registry (bronze) and from `meta.dagster.owners` per folder
 dbt_project.yml (silver, gold); descriptions state each asset's grain.
 """
 
+from collections.abc import Iterable
 from datetime import timedelta
 from functools import cache
 
@@ -12,6 +13,18 @@ import dagster as dg
 
 TIER_TAG = "tier"
 SOURCE_SYSTEMS = "source_systems"
+# Each asset's most sensitive column, as a tag (visible and filterable in the UI). Levels from
+# least to most sensitive (README "Sensitive data"): silver hashes `pii` columns and drops
+# `restricted` ones. Bronze declares every column's level in the registry; a dbt model takes the
+# levels declared on it and its columns (`config.meta.sensitivity`), `internal` if none.
+SENSITIVITY_TAG = "sensitivity"
+SENSITIVITIES = ("public", "internal", "pii", "restricted")
+DEFAULT_MODEL_SENSITIVITY = "internal"
+
+
+def highest_sensitivity(levels: Iterable[str]) -> str:
+    return max(levels, key=SENSITIVITIES.index)
+
 
 # The daily schedule lands and ingests at 06:00 UTC; each tier of a day should be there by its
 # deadline, gold after silver. A day late is stale.

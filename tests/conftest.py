@@ -5,6 +5,7 @@ them), so every test and every subprocess it starts uses one throwaway data dir 
 """
 
 import os
+import secrets
 import shutil
 import tempfile
 from pathlib import Path
@@ -15,6 +16,9 @@ os.environ["ETTL_DATA_DIR"] = str(_SESSION_DIR / "data")
 os.environ["DAGSTER_HOME"] = str(_SESSION_DIR / "dagster_home")
 # Lineage events go to the session's file, never to a Marquez the developer has configured.
 os.environ.pop("OPENLINEAGE_URL", None)
+# The PII hashing key, known to the tests so they can check silver's hashes (and so dbt run by
+# hand in tests has it, as an activated .venv does). Random: no key is ever in the repository.
+os.environ["DBT_ENV_SECRET_PII_HMAC_KEY"] = secrets.token_hex(16)
 (_SESSION_DIR / "dagster_home").mkdir()
 shutil.copy(PROJECT_ROOT / "dagster_home" / "dagster.yaml", _SESSION_DIR / "dagster_home")
 

@@ -38,6 +38,7 @@ def test_sensor_requests_the_new_day_and_everything_downstream_of_it(tmp_path, m
         "bronze/flights",
         "silver/stg_flights__flights",
         "gold/fct_daily_carrier_performance",
+        "gold/fct_daily_flight_fares",  # reads the flights too
         "gold/fct_daily_route_delays",
         "gold/fct_hourly_weather_delays",
     }

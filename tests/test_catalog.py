@@ -4,9 +4,16 @@ import dagster as dg
 import pytest
 from dagster._core.definitions.freshness import CronFreshnessPolicy, TimeWindowFreshnessPolicy
 
-from ettl_assets.catalog import DAILY_DEADLINE_CRON, SOURCE_SYSTEMS, TIER_TAG
+from ettl_assets.catalog import (
+    DAILY_DEADLINE_CRON,
+    SENSITIVITIES,
+    SENSITIVITY_TAG,
+    SOURCE_SYSTEMS,
+    TIER_TAG,
+)
 from ettl_assets.definitions import defs
 from ettl_assets.sources.registry import load_registry
+from ettl_assets.transform.translator import model_sensitivity
 
 GRAPH = defs.resolve_asset_graph()
 KEYS = sorted(GRAPH.get_all_asset_keys(), key=str)
@@ -37,3 +44,34 @@ def test_each_tier_is_due_after_the_one_it_reads():
         for t in ("bronze", "silver", "gold")
     ]
     assert hour_minute == sorted(hour_minute) and len(set(hour_minute)) == 3
+
+
+def test_every_asset_carries_its_highest_sensitivity_as_a_tag():
+    graph = defs.resolve_asset_graph()
+    tags = {
+        key.to_user_string(): graph.get(key).tags.get(SENSITIVITY_TAG)
+        for key in graph.get_all_asset_keys()
+    }
+    assert set(tags.values()) <= set(SENSITIVITIES), tags
+    # The bronze copy keeps names, e-mails and dates of birth; silver only their hashes.
+    assert tags["bronze/passengers"] == "restricted"
+    assert tags["bronze/flights"] == "public"
+    assert tags["silver/stg_passengers__bookings"] == "internal"
+    assert tags["gold/fct_daily_flight_fares"] == "internal"
+
+
+def model_node(model_level=None, **column_levels):
+    columns = {
+        name: {"name": name, "config": {"meta": {"sensitivity": level}}}
+        for name, level in column_levels.items()
+    }
+    meta = {"sensitivity": model_level} if model_level else {}
+    return {"unique_id": "model.ettl.m", "config": {"meta": meta}, "columns": columns}
+
+
+def test_a_model_takes_the_highest_level_declared_on_it_or_its_columns():
+    assert model_sensitivity(model_node()) == "internal"  # nothing declared
+    assert model_sensitivity(model_node(a="public")) == "public"
+    assert model_sensitivity(model_node("internal", a="public", b="pii")) == "pii"
+    with pytest.raises(ValueError, match="unknown sensitivity.*secret"):
+        model_sensitivity(model_node(a="secret"))

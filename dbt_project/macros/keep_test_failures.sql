@@ -1,9 +1,15 @@
 {#-
   Keep the failing rows of every failed or warned test durably, in audit.dbt_test_failures (one
-  JSON document per failing row, with the test, its severity and the run's window); appended,
-  never replaced. dbt's own store_failures tables are replaced on every run (trap 8) and cost a
+  JSON document per failing row, with the test, its severity and the run's window); never
+  replaced. dbt's own store_failures tables are replaced on every run (trap 8) and cost a
   Spark statement per test even when it passes; re-running just the failed tests' compiled SQL
   here costs nothing when everything passes.
+
+  Each dbt invocation writes its own partition (invocation_id), in one statement, with dynamic
+  partition overwrite: Spark then stages the files in a directory of its own job. A plain
+  `insert into` stages them in the table's shared `_temporary/0`, and two runs finishing at once
+  on a Thrift server failed with "_temporary/0 does not exist". dbt-spark's insert_overwrite
+  models set the same mode themselves (see trap 13).
 -#}
 {% macro keep_test_failures(results) %}
   {%- if execute -%}
@@ -15,31 +21,40 @@
         severity string,
         status string,
         failures bigint,
-        invocation_id string,
         window_start string,
         window_end string,
         recorded_at timestamp,
-        failing_row string
+        failing_row string,
+        invocation_id string
       ) using parquet
+      partitioned by (invocation_id)
     {%- endcall -%}
+    {%- set kept = [] -%}
     {%- for result in results
         if result.node.resource_type == 'test' and result.status in ('fail', 'warn') -%}
       {%- set tested = result.node.attached_node or (result.node.depends_on.nodes or ['']) | first -%}
-      {%- call statement('keep_' ~ loop.index) -%}
-        insert into audit.dbt_test_failures
+      {%- set failing -%}
         select
           '{{ result.node.name }}',
           '{{ tested }}',
           '{{ result.node.config.severity | lower }}',
           '{{ result.status }}',
           {{ result.failures or 0 }},
-          '{{ invocation_id }}',
           '{{ var("start_date") }}',
           '{{ var("end_date") }}',
           current_timestamp(),
-          to_json(struct(*))
+          to_json(struct(*)),
+          '{{ invocation_id }}'
         from ({{ result.node.compiled_code }}) as failing_rows
-      {%- endcall -%}
+      {%- endset -%}
+      {%- do kept.append(failing) -%}
     {%- endfor -%}
+    {%- if kept -%}
+      {%- do run_query('set spark.sql.sources.partitionOverwriteMode=dynamic') -%}
+      {%- call statement('keep_test_failures') -%}
+        insert overwrite table audit.dbt_test_failures partition (invocation_id)
+        {{ kept | join('\n        union all\n') }}
+      {%- endcall -%}
+    {%- endif -%}
   {%- endif -%}
 {% endmacro %}

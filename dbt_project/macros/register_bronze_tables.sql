@@ -73,4 +73,7 @@
   {%- else -%}
     {%- do run_query('refresh table bronze.' ~ name) -%}
   {%- endif -%}
+  {#- Bronze keeps personal data in clear: readable by the platform role only (macros/grants.sql). -#}
+  {%- set relation = api.Relation.create(schema='bronze', identifier=name, type='table') -%}
+  {%- do apply_grants(relation, var('bronze_grants'), should_revoke=false) -%}
 {% endmacro %}

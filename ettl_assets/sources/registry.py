@@ -14,6 +14,7 @@ from typing import Any
 import pyarrow as pa
 import yaml
 
+from ettl_assets.catalog import SENSITIVITIES, highest_sensitivity
 from ettl_assets.settings import DBT_PROJECT_DIR
 
 REGISTRY_DIR = DBT_PROJECT_DIR / "models" / "bronze"
@@ -46,6 +47,9 @@ class RegistryError(ValueError):
 class ColumnSpec:
     name: str
     data_type: str
+    # One of catalog.SENSITIVITIES; the registry requires it on every column, the default only
+    # serves specs built in code (tests).
+    sensitivity: str = "public"
 
     @property
     def arrow_type(self) -> pa.DataType:
@@ -84,9 +88,17 @@ class SourceSpec:
         return next(c for c in self.columns if c.name == name)
 
     @property
+    def sensitivity(self) -> str:
+        """The most sensitive of its columns' levels."""
+        return highest_sensitivity(c.sensitivity for c in self.columns)
+
+    @property
     def stored_columns(self) -> tuple[ColumnSpec, ...]:
         """What the bronze table exposes: the contract columns, then each alias in its type."""
-        aliased = tuple(ColumnSpec(a, self.column(c).data_type) for a, c in self.aliases)
+        aliased = tuple(
+            ColumnSpec(a, self.column(c).data_type, self.column(c).sensitivity)
+            for a, c in self.aliases
+        )
         return self.columns + aliased
 
     def landing_path(self, landing_root: Path, day: str | None = None) -> Path:
@@ -130,7 +142,14 @@ def _parse_table(table: dict[str, Any], path: Path) -> SourceSpec:
             f"column {column.get('name')!r} has data_type {data_type!r}; "
             f"supported: {sorted(ARROW_TYPES)}",
         )
-        columns.append(ColumnSpec(name=column["name"], data_type=data_type))
+        sensitivity = ((column.get("config") or {}).get("meta") or {}).get("sensitivity")
+        _require(
+            sensitivity in SENSITIVITIES,
+            where,
+            f"column {column.get('name')!r} needs `config: {{meta: {{sensitivity: ...}}}}`, "
+            f"one of {SENSITIVITIES}; got {sensitivity!r}",
+        )
+        columns.append(ColumnSpec(column["name"], data_type, sensitivity))
     _require(bool(columns), where, "declares no columns")
     names = {c.name for c in columns}
     aliases = ettl.get("aliases") or {}

@@ -19,6 +19,7 @@ from ettl_assets.execution import DBT_OP_TAGS
 from ettl_assets.lineage_events.dbt_runs import emit_model_runs
 from ettl_assets.metadata import rows_metadata
 from ettl_assets.partitions import daily_partitions
+from ettl_assets.pii_key import export_pii_key
 from ettl_assets.transform.column_metadata import RelationColumns, column_metadata
 from ettl_assets.transform.dbt_vars import dbt_vars_for_window
 from ettl_assets.transform.metastore_lock import embedded_metastore_lock
@@ -102,6 +103,7 @@ COMMON = {
 def daily_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     dbt_vars = dbt_vars_for_window(context.partition_time_window)
     context.log.info(f"dbt window: {dbt_vars}")
+    export_pii_key()  # silver hashes personal data with it; fails here, clearly, if missing
     with embedded_metastore_lock(context):
         invocation = dbt.cli([*DBT_BUILD, "--vars", json.dumps(dbt_vars)], context=context)
         yield from with_run_metadata(context, invocation, dbt_vars)

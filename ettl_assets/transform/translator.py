@@ -11,7 +11,15 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtProject
 
-from ettl_assets.catalog import SOURCE_SYSTEMS, TIER_TAG, freshness_policy
+from ettl_assets.catalog import (
+    DEFAULT_MODEL_SENSITIVITY,
+    SENSITIVITIES,
+    SENSITIVITY_TAG,
+    SOURCE_SYSTEMS,
+    TIER_TAG,
+    freshness_policy,
+    highest_sensitivity,
+)
 from ettl_assets.tiers import TIERS
 
 DAILY_TAG = "daily"
@@ -52,9 +60,22 @@ class TieredTranslator(DagsterDbtTranslator):
         return spec.replace_attributes(
             freshness_policy=freshness_policy(tier, daily=DAILY_TAG in node["tags"]),
         ).merge_attributes(
-            tags={TIER_TAG: tier},
+            tags={TIER_TAG: tier, SENSITIVITY_TAG: model_sensitivity(node)},
             metadata={SOURCE_SYSTEMS: source_systems(manifest, unique_id)},
         )
+
+
+def model_sensitivity(node: Mapping[str, Any]) -> str:
+    """The most sensitive level declared on a model or its columns (`config.meta.sensitivity`)."""
+    declared = [node["config"].get("meta", {}).get("sensitivity")]
+    for column in node["columns"].values():
+        meta = {**column.get("meta", {}), **(column.get("config") or {}).get("meta", {})}
+        declared.append(meta.get("sensitivity"))
+    levels = [level for level in declared if level is not None]
+    unknown = sorted(set(levels) - set(SENSITIVITIES))
+    if unknown:
+        raise ValueError(f"{node['unique_id']}: unknown sensitivity {unknown}; use {SENSITIVITIES}")
+    return highest_sensitivity(levels or [DEFAULT_MODEL_SENSITIVITY])
 
 
 def source_systems(manifest: Mapping[str, Any], unique_id: str) -> list[str]:

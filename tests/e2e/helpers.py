@@ -64,10 +64,11 @@ def materialize_at_once(selection: str, partitions: list[str], log_prefix: str) 
     assert not errors, errors
 
 
-def dbt(args: list[str], log_name: str, cwd: Path) -> str:
+def dbt(args: list[str], log_name: str, cwd: Path, expected_exit: int = 0) -> str:
     project = ["--project-dir", str(PROJECT_ROOT / "dbt_project")]
     profiles = ["--profiles-dir", str(PROJECT_ROOT / "dbt_project")]
-    return run_command([str(BIN / "dbt"), *args, *project, *profiles], log_name, cwd=cwd)
+    command = [str(BIN / "dbt"), *args, *project, *profiles]
+    return run_command(command, log_name, cwd=cwd, expected_exit=expected_exit)
 
 
 def days(first: str, last: str) -> list[date]:

