@@ -266,14 +266,16 @@ def _failed(command: str, exc: BaseException, log: Path, expected: tuple[type, .
 def backup(args: argparse.Namespace) -> int:
     from ettl_assets.backup.manifest import summary_lines
     from ettl_assets.backup.snapshot import BackupError, take_backup
+    from ettl_assets.backup.store import human_size
 
     began = time.monotonic()
     try:
         result = take_backup(args.to)
     except Exception as exc:
         return _failed("backup", exc, _log_file("backup"), (BackupError,))
-    print(f"\nbackup of {len(result.manifest.tables)} tables written to {result.url} in "
-          f"{time.monotonic() - began:.1f} s")  # fmt: skip
+    size = human_size(sum(f.bytes for f in result.manifest.files()))
+    print(f"\nbackup of {len(result.manifest.tables)} tables ({size}) written to {result.url} "
+          f"in {time.monotonic() - began:.1f} s")  # fmt: skip
     print("\n".join(summary_lines(result.manifest)))
     for note in result.skipped:
         print(f"  not backed up: {note}")

@@ -34,8 +34,8 @@ def copy_hashing(source: BinaryIO, target: BinaryIO) -> tuple[int, str]:
 
 
 class Progress:
-    """`<verb> n/N files (x of y MB)`, printed at each tenth of the files and at the end: enough
-    to see a long copy move, few enough lines for a log."""
+    """`<verb> n/N files (x of y)`, printed at each tenth of the files and at the end: enough to
+    see a long copy move, few enough lines for a log."""
 
     def __init__(self, verb: str, files: int, total_bytes: int, out: Callable[[str], None]):
         self.verb, self.files, self.total_bytes, self.out = verb, files, total_bytes, out
@@ -47,12 +47,16 @@ class Progress:
         tenth = self.done * 10 // max(self.files, 1)
         if tenth > self._printed_tenth or self.done == self.files:
             self._printed_tenth = tenth
-            self.out(f"  {self.verb} {self.done}/{self.files} files "
-                     f"({_mb(self.done_bytes)} of {_mb(self.total_bytes)} MB)")  # fmt: skip
+            done, total = human_size(self.done_bytes), human_size(self.total_bytes)
+            self.out(f"  {self.verb} {self.done}/{self.files} files ({done} of {total})")
 
 
-def _mb(size: int) -> str:
-    return f"{size / 1e6:.1f}"
+def human_size(size: int) -> str:
+    for unit in ("B", "kB", "MB"):
+        if size < 1000:
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1000
+    return f"{size:.1f} GB"
 
 
 def lock_messages(out: Callable[[str], None]) -> Callable[[str], None]:

@@ -21,6 +21,7 @@ from ettl_assets.backup import catalog
 from ettl_assets.backup.manifest import MANIFEST_NAME, Manifest
 from ettl_assets.backup.restore import RestoreError, restore
 from ettl_assets.backup.snapshot import BackupError, take_backup
+from ettl_assets.backup.store import Progress
 from ettl_assets.backup.tables import SPARK_SCHEMA_KEY, _partition_type, spark_sql_type
 from ettl_assets.cli import main
 from ettl_assets.sources.registry import load_registry
@@ -262,6 +263,19 @@ def test_restore_refuses_a_backup_without_manifest(backup, empty_target, tmp_pat
         restore(str(backup), tmp_path / "restore.log", out=lambda line: None)
 
 
+def test_restore_refuses_a_manifest_with_paths_outside_the_warehouse(
+    backup, empty_target, tmp_path
+):
+    document = json.loads((backup / MANIFEST_NAME).read_text())
+    document["tables"][0]["files"].append(
+        {"path": "gold.db/../../secrets/token", "bytes": 1, "rows": 0, "sha256": "0" * 64}
+    )
+    (backup / MANIFEST_NAME).write_text(json.dumps(document))
+    with pytest.raises(RestoreError, match="lists 'gold.db/../../secrets/token', which is not"):
+        restore(str(backup), tmp_path / "restore.log", out=lambda line: None)
+    assert not (empty_target / "warehouse").exists()
+
+
 def test_the_cli_reports_a_corrupt_backup_in_one_line_with_the_log(backup, empty_target, capsys):
     location, expected, actual = _damage(backup)
     assert main(["restore", "--from", f"file://{backup}"]) == 1
@@ -318,3 +332,12 @@ def test_every_backed_up_byte_comes_from_the_warehouse(source, tmp_path):
     }
     assert stored == {"bronze.db", "gold.db"}
     assert sorted(os.listdir(tmp_path / "backup")) == [MANIFEST_NAME, "warehouse"]
+
+
+def test_progress_prints_each_tenth_and_the_end():
+    lines: list[str] = []
+    progress = Progress("copied", 25, 25_000_000, lines.append)
+    for _ in range(25):
+        progress.advance(1_000_000)
+    assert len(lines) == 10 and lines[0] == "  copied 3/25 files (3.0 MB of 25.0 MB)"
+    assert lines[-1] == "  copied 25/25 files (25.0 MB of 25.0 MB)"
