@@ -107,6 +107,8 @@ def restore(url: str, log: Path, out: Callable[[str], None] = print) -> RestoreR
                     target.parent.mkdir(parents=True, exist_ok=True)
                     shutil.move(staging / file.path, target)  # a rename on the same disk
                     placed.append(target)
+                for table in manifest.tables:  # also those without files: Spark needs the folder
+                    (warehouse / table.location).mkdir(parents=True, exist_ok=True)
                 catalog.recover_tables(gold, log)
             finally:
                 catalog.stop_embedded_spark()
