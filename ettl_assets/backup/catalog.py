@@ -80,7 +80,19 @@ def _run_operation(macro: str, args: dict[str, Any], log: Path) -> None:
         result = dbtRunner(callbacks=[keep_errors]).invoke(argv)
     if not result.success:
         detail = errors[-1] if errors else str(result.exception)
-        raise CatalogError(f"dbt run-operation {macro} failed: {' '.join(detail.split())}")
+        raise CatalogError(f"dbt run-operation {macro} failed: {_essence(detail)}")
+
+
+# dbt wraps a macro's error in lines naming the operation, the error kind and the call stack.
+DBT_WRAPPING = ("Encountered an error while running operation", "Runtime Error",
+                "Compilation Error in macro", "> in macro", "> called by")  # fmt: skip
+
+
+def _essence(message: str) -> str:
+    """dbt's error message without dbt's wrapping, in one line."""
+    lines = [line.strip() for line in message.splitlines()]
+    kept = [line for line in lines if line and not line.startswith(DBT_WRAPPING)]
+    return " ".join(" ".join(kept or lines).split())
 
 
 @contextmanager

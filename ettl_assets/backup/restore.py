@@ -115,7 +115,7 @@ def restore(url: str, log: Path, out: Callable[[str], None] = print) -> RestoreR
     except catalog.CatalogError as exc:
         _remove(placed)
         raise RestoreError(
-            f"{exc}. The warehouse holds no restored file; tables declared before the error may "
+            f"{exc}. Nothing was left in the warehouse; tables declared before the error may "
             "remain in the Spark catalog"
         ) from exc
     except BaseException:

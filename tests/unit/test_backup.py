@@ -341,3 +341,17 @@ def test_progress_prints_each_tenth_and_the_end():
         progress.advance(1_000_000)
     assert len(lines) == 10 and lines[0] == "  copied 3/25 files (3.0 MB of 25.0 MB)"
     assert lines[-1] == "  copied 25/25 files (25.0 MB of 25.0 MB)"
+
+
+def test_a_dbt_error_is_reduced_to_the_macros_own_message():
+    message = (
+        "Encountered an error while running operation: Runtime Error\n"
+        "  Compilation Error in macro create_restored_tables (macros/restore_tables.sql)\n"
+        "    gold.dim_airports already exists in the Spark catalog: restore only declares new\n"
+        "    \n"
+        "    > in macro create_restored_tables (macros/restore_tables.sql)\n"
+        "    > called by macro create_restored_tables (macros/restore_tables.sql)"
+    )
+    assert catalog._essence(message) == (
+        "gold.dim_airports already exists in the Spark catalog: restore only declares new"
+    )
