@@ -2,8 +2,10 @@
 
 Works on a copy of the session's data (tests/e2e/conftest.py: bronze for 9 days, silver and gold
 for 7), with a data dir and a Dagster instance of its own: the shared session data is never
-touched. Spark starts three times: the restore (one JVM for its two dbt operations), a `dbt
-show` of every gold table, and the silver backfill's dbt steps.
+touched. Spark starts four times: the restore (one JVM for its two dbt operations), one `dbt
+show` of every gold table, and the two dbt steps of the silver backfill (reference and daily
+models): silver rebuilt from restored bronze, gold's table and incremental models run again
+on the restored tables.
 """
 
 import json
