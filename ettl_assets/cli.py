@@ -12,11 +12,17 @@ ettl lineage ASSET [--column C] [--downstream]
                                   where an asset or column comes from (or goes to), as a tree
 ettl spark-server start|stop|status
                                   the local Spark Thrift server of the `thrift` target
+ettl backup [--to URL]            bronze and gold, files + table definitions, to a backup
+                                  (default data/backups/<UTC time>/; any fsspec URL)
+ettl restore --from URL           a backup into an empty warehouse; its tables declared to Spark
 """
 
 import argparse
 import sys
-from datetime import date, timedelta
+import time
+import traceback
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import dagster as dg
 from dagster._core.definitions.assets.graph.asset_graph import AssetGraph  # resolved graph
@@ -243,6 +249,66 @@ def spark_server(args: argparse.Namespace) -> int:
     return 0
 
 
+def _log_file(command: str) -> Path:
+    return settings.logs_dir() / f"{command}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.log"
+
+
+def _failed(command: str, exc: BaseException, log: Path, expected: tuple[type, ...]) -> int:
+    """One line on the terminal; the traceback (and what the command logged) in its log."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("a") as handle:
+        handle.write("".join(traceback.format_exception(exc)))
+    reason = str(exc) if isinstance(exc, expected) else f"{type(exc).__name__}: {exc}"
+    print(f"ettl: {command} failed: {reason} (details: {log})", file=sys.stderr)
+    return 1
+
+
+def backup(args: argparse.Namespace) -> int:
+    from ettl_assets.backup.manifest import summary_lines
+    from ettl_assets.backup.snapshot import BackupError, take_backup
+    from ettl_assets.backup.store import human_size
+
+    began = time.monotonic()
+    try:
+        result = take_backup(args.to)
+    except Exception as exc:
+        return _failed("backup", exc, _log_file("backup"), (BackupError,))
+    size = human_size(sum(f.bytes for f in result.manifest.files()))
+    print(f"\nbackup of {len(result.manifest.tables)} tables ({size}) written to {result.url} "
+          f"in {time.monotonic() - began:.1f} s")  # fmt: skip
+    print("\n".join(summary_lines(result.manifest)))
+    for note in result.skipped:
+        print(f"  not backed up: {note}")
+    print(f"restore it into an empty data dir with: ettl restore --from {result.url}")
+    return 0
+
+
+def restore(args: argparse.Namespace) -> int:
+    from ettl_assets.backup.catalog import CatalogError
+    from ettl_assets.backup.manifest import summary_lines
+    from ettl_assets.backup.restore import RestoreError
+    from ettl_assets.backup.restore import restore as restore_backup
+
+    began, log = time.monotonic(), _log_file("restore")
+    try:
+        result = restore_backup(args.source, log)
+    except Exception as exc:
+        return _failed("restore", exc, log, (RestoreError, CatalogError))
+    gold = result.manifest.of_tier("gold")
+    print(f"\nrestored {len(result.manifest.tables)} tables into {settings.warehouse_dir()} in "
+          f"{time.monotonic() - began:.1f} s; Spark tables declared: bronze (from the source "
+          f"registry), {len(gold)} gold")  # fmt: skip
+    print("\n".join(summary_lines(result.manifest)))
+    for note in result.notes:
+        print(f"  note: {note}")
+    if result.bronze_days:
+        first, last = result.bronze_days
+        print("silver is not in a backup; rebuild it (and gold) from the restored bronze with:\n"
+              f"  ettl backfill --from-tier silver --start {first} --end {last}")  # fmt: skip
+    print(f"log: {log}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="ettl", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -285,6 +351,16 @@ def main(argv: list[str] | None = None) -> int:
     command = commands.add_parser("spark-server", help="the local Spark Thrift server")
     command.add_argument("action", choices=["start", "stop", "status"])
     command.set_defaults(handler=spark_server)
+    command = commands.add_parser("backup", help="bronze and gold to a backup location")
+    command.add_argument(
+        "--to", metavar="URL",
+        help="where (a path or fsspec URL: file://, memory://...); default data/backups/<UTC time>",
+    )  # fmt: skip
+    command.set_defaults(handler=backup)
+    command = commands.add_parser("restore", help="a backup into an empty warehouse")
+    command.add_argument("--from", dest="source", metavar="URL", required=True,
+                         help="the backup's location, as given to `ettl backup --to`")  # fmt: skip
+    command.set_defaults(handler=restore)
     args = parser.parse_args(argv)
     settings.export_environment()
     return args.handler(args)

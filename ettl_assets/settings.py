@@ -48,6 +48,16 @@ def bronze_dir() -> Path:
     return warehouse_dir() / "bronze.db"
 
 
+def backups_dir() -> Path:
+    """Where `ettl backup` writes when no --to is given (one folder per backup)."""
+    return data_dir() / "backups"
+
+
+def logs_dir() -> Path:
+    """Full logs of `ettl backup` / `ettl restore`, for what their one-line errors leave out."""
+    return data_dir() / "logs"
+
+
 def deployment() -> str:
     name = os.environ.get(DEPLOYMENT_ENV, "local")
     if name not in DBT_TARGET_BY_DEPLOYMENT:

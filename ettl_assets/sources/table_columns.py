@@ -30,3 +30,11 @@ def bronze_columns(spec: SourceSpec) -> dict[str, str]:
     columns = {c.name: c.data_type for c in spec.stored_columns}
     columns |= {f.name: spark_type(f.type) for f in AUDIT_FIELDS}
     return columns | ({PARTITION_COLUMN: "date"} if spec.is_daily else {})
+
+
+def quarantine_columns(spec: SourceSpec) -> dict[str, str]:
+    """The `<source>__quarantine` table (bronze.quarantine_table writes it, the dbt macro
+    quarantine_columns() declares it): the rejected row, why, where, plus the audit columns."""
+    columns = {"raw_text": "string", "reason": "string", "line_number": "bigint"}
+    columns |= {f.name: spark_type(f.type) for f in AUDIT_FIELDS}
+    return columns | ({PARTITION_COLUMN: "date"} if spec.is_daily else {})

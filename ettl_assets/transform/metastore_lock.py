@@ -9,7 +9,7 @@ twice, so the second dbt step waits here, with a log line saying why.
 
 import fcntl
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import dagster as dg
@@ -22,8 +22,9 @@ RELEASED = "embedded Spark metastore lock released"
 
 
 @contextmanager
-def embedded_metastore_lock(context: dg.AssetExecutionContext) -> Iterator[None]:
-    """Hold the metastore for the duration of a dbt invocation (no-op on a Thrift server)."""
+def holding_embedded_metastore(log: Callable[[str], None]) -> Iterator[None]:
+    """Hold the metastore while Spark may open it (no-op on a Thrift server, which holds the
+    catalog itself). `log` reports waiting for another holder, and acquiring and releasing."""
     if not settings.embedded_spark():
         yield
         return
@@ -33,14 +34,21 @@ def embedded_metastore_lock(context: dg.AssetExecutionContext) -> Iterator[None]
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            context.log.info(f"waiting for the embedded Spark metastore: another dbt step holds "
-                             f"{path}")  # fmt: skip
+            log(f"waiting for the embedded Spark metastore: another dbt step or backup/restore "
+                f"holds {path}")  # fmt: skip
             began = time.monotonic()
             fcntl.flock(handle, fcntl.LOCK_EX)
-            context.log.info(f"waited {time.monotonic() - began:.0f} s for the metastore")
-        context.log.info(ACQUIRED)
+            log(f"waited {time.monotonic() - began:.0f} s for the metastore")
+        log(ACQUIRED)
         try:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
-            context.log.info(RELEASED)
+            log(RELEASED)
+
+
+@contextmanager
+def embedded_metastore_lock(context: dg.AssetExecutionContext) -> Iterator[None]:
+    """Hold the metastore for the duration of a dbt invocation of an asset step."""
+    with holding_embedded_metastore(context.log.info):
+        yield

@@ -1,0 +1,64 @@
+"""The backup location (any fsspec URL: a local path, file://, memory://, s3://...), copies that
+hash what they move, and progress on the terminal.
+
+One read per file: the sha256 is computed over the very bytes being copied, so a backup's
+checksum is of what it wrote, and a restore's of what it read.
+"""
+
+import hashlib
+from collections.abc import Callable
+from typing import BinaryIO
+
+import fsspec
+from fsspec import AbstractFileSystem
+
+from ettl_assets.transform.metastore_lock import ACQUIRED, RELEASED
+
+CHUNK = 1 << 20
+
+
+def open_location(url: str) -> tuple[AbstractFileSystem, str]:
+    """The filesystem behind `url` and the location's path on it."""
+    fs, path = fsspec.core.url_to_fs(url)
+    return fs, path.rstrip("/")
+
+
+def copy_hashing(source: BinaryIO, target: BinaryIO) -> tuple[int, str]:
+    """Copy to the end of `source`; return (bytes copied, their sha256)."""
+    digest, size = hashlib.sha256(), 0
+    for block in iter(lambda: source.read(CHUNK), b""):
+        digest.update(block)
+        target.write(block)
+        size += len(block)
+    return size, digest.hexdigest()
+
+
+class Progress:
+    """`<verb> n/N files (x of y)`, printed at each tenth of the files and at the end: enough to
+    see a long copy move, few enough lines for a log."""
+
+    def __init__(self, verb: str, files: int, total_bytes: int, out: Callable[[str], None]):
+        self.verb, self.files, self.total_bytes, self.out = verb, files, total_bytes, out
+        self.done = self.done_bytes = self._printed_tenth = 0
+
+    def advance(self, size: int) -> None:
+        self.done += 1
+        self.done_bytes += size
+        tenth = self.done * 10 // max(self.files, 1)
+        if tenth > self._printed_tenth or self.done == self.files:
+            self._printed_tenth = tenth
+            done, total = human_size(self.done_bytes), human_size(self.total_bytes)
+            self.out(f"  {self.verb} {self.done}/{self.files} files ({done} of {total})")
+
+
+def human_size(size: int) -> str:
+    for unit in ("B", "kB", "MB"):
+        if size < 1000:
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1000
+    return f"{size:.1f} GB"
+
+
+def lock_messages(out: Callable[[str], None]) -> Callable[[str], None]:
+    """What to show of the metastore lock: waiting for it; acquiring and releasing are routine."""
+    return lambda message: None if message in (ACQUIRED, RELEASED) else out(f"  {message}")
