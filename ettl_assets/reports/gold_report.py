@@ -12,6 +12,8 @@ import dagster as dg
 
 from ettl_assets import settings
 from ettl_assets.catalog import SOURCE_SYSTEMS, freshness_policy
+from ettl_assets.execution import BRONZE_OP_TAGS
+from ettl_assets.lineage_events.report_runs import with_report_lineage
 from ettl_assets.reports import plots
 from ettl_assets.reports.gold_tables import read_gold
 from ettl_assets.reports.html_page import Plot, render_page
@@ -91,15 +93,21 @@ def write_report(path: Path) -> dict[str, str]:
     # Lets `dagster asset materialize --select '*' --partition-range ...` take it along (the
     # CLI requires a policy on every selected asset), as for the unpartitioned dbt models.
     backfill_policy=dg.BackfillPolicy.single_run(),
+    # On Kubernetes: a small Python step reading Parquet, sized like a bronze step.
+    op_tags=BRONZE_OP_TAGS,
 )
 def gold_report(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     path = report_path()
-    facts = write_report(path)
-    context.log.info(f"gold report written to {path}")
-    return dg.MaterializeResult(
-        metadata={
-            PATH: dg.MetadataValue.path(str(path)),
-            URL: dg.MetadataValue.url(path.as_uri()),
-            **{name: dg.MetadataValue.text(value) for name, value in facts.items()},
-        }
-    )
+
+    def materialize() -> dg.MaterializeResult:
+        facts = write_report(path)
+        context.log.info(f"gold report written to {path}")
+        return dg.MaterializeResult(
+            metadata={
+                PATH: dg.MetadataValue.path(str(path)),
+                URL: dg.MetadataValue.url(path.as_uri()),
+                **{name: dg.MetadataValue.text(value) for name, value in facts.items()},
+            }
+        )
+
+    return with_report_lineage(context, READS, path, materialize)

@@ -11,9 +11,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from ettl_assets.lineage_events.emitter import events_file
 from ettl_assets.reports.gold_report import URL, gold_report, report_path
 from ettl_assets.transform.preview import table_preview
 from ettl_assets.transform.row_counts import ModelTable
+from tests.openlineage_spec import read_events, validation_errors
 
 DAYS = ["2013-01-01", "2013-01-02", "2013-01-03"]
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -91,6 +93,17 @@ def test_the_report_is_one_self_contained_file_with_three_plots_from_gold(gold):
     (event,) = result.asset_materializations_for_node("reports__gold_report")
     assert event.metadata[URL].value == path.as_uri()
     assert event.metadata["path"].value == str(path)
+
+    # Like every materialization: OpenLineage START and COMPLETE, gold tables in, the file out.
+    events = read_events(events_file())
+    assert [e["eventType"] for e in events] == ["START", "COMPLETE"]
+    assert [validation_errors(e) for e in events] == [[], []]
+    assert {i["name"] for i in events[1]["inputs"]} == {
+        "gold.fct_daily_carrier_performance", "gold.fct_daily_route_delays",
+        "gold.fct_hourly_weather_delays",
+    }  # fmt: skip
+    assert events[1]["outputs"][0] == {**events[1]["outputs"][0], "namespace": "file",
+                                       "name": str(path)}  # fmt: skip
 
 
 def test_without_gold_the_report_fails_naming_the_missing_table(tmp_path, monkeypatch):
