@@ -33,7 +33,11 @@ def _flown(frame: pd.DataFrame) -> pd.Series:
 
 
 def on_time_rate_by_carrier(performance: pd.DataFrame) -> bytes:
-    """fct_daily_carrier_performance: on-time arrival rate per carrier, per day or week."""
+    """fct_daily_carrier_performance: on-time arrival rate per carrier, per day or week.
+
+    A week's rate weights each day's rate by its flights flown: close to, not exactly, the
+    known arrivals the daily rate was computed over (diverted flights have no arrival delay).
+    """
     frame = performance.dropna(subset=["on_time_arrival_rate"]).assign(weight=_flown)
     frame = frame[frame["weight"] > 0]
     busiest = frame.groupby("carrier_code")["weight"].sum().nlargest(TOP_CARRIERS).index
@@ -49,7 +53,8 @@ def on_time_rate_by_carrier(performance: pd.DataFrame) -> bytes:
     axes = figure.add_subplot()
     names = performance.drop_duplicates("carrier_code").set_index("carrier_code")["carrier_name"]
     for carrier in busiest:
-        label = f"{carrier} {names.get(carrier) or ''}".strip()
+        name = names.get(carrier)
+        label = f"{carrier} {name}" if pd.notna(name) else carrier  # not in the snapshot
         axes.plot(rates.index, rates[carrier] * 100, marker="." if period == "D" else None,
                   label=label)  # fmt: skip
     axes.set_ylabel("arrivals on time (%)")
