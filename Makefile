@@ -10,7 +10,8 @@ END ?= 2013-01-31
 export ETTL_DATA_DIR ?= $(CURDIR)/data
 export DAGSTER_HOME ?= $(CURDIR)/dagster_home
 
-.PHONY: install run run-year test dev lint clean bench bench-full spark-server spark-server-stop
+.PHONY: install run run-year test dev lint clean bench bench-full spark-server spark-server-stop \
+	browser
 
 install: $(VENV)/.installed
 
@@ -33,11 +34,26 @@ run: install
 run-year:
 	$(MAKE) run START=2013-01-01 END=2013-12-31
 
-test: install
+test: install browser
 	$(BIN)/pytest
 
+# The browser tests drive Debian's Chromium through Debian's chromedriver (their versions match;
+# nothing is downloaded at test time). Installed with apt-get when missing (CI runs as root).
+BROWSER_BINARIES := /usr/bin/chromium /usr/bin/chromedriver
+browser:
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
+		apt-get update && apt-get install -y --no-install-recommends chromium chromium-driver; \
+	fi
+	@for binary in $(BROWSER_BINARIES); do test -x $$binary || { \
+		echo "make browser: $$binary is missing and could not be installed (apt-get needs root)" >&2; \
+		exit 1; }; done
+
+# The UI with the project's instance (DAGSTER_HOME above). Loopback only unless asked:
+# `make dev DEV_HOST=0.0.0.0` serves everyone who can reach this machine.
+DEV_HOST ?= 127.0.0.1
+DEV_PORT ?= 3000
 dev: install
-	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+	$(BIN)/dagster dev -w workspace.yaml -h $(DEV_HOST) -p $(DEV_PORT)
 
 # A local Spark Thrift server for ETTL_DEPLOYMENT=thrift (port: ETTL_SPARK_PORT, default 10001).
 spark-server: install

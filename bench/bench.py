@@ -20,6 +20,7 @@ import os
 import platform
 import shutil
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -32,6 +33,8 @@ import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from process_memory import PeakMemory, run_measured  # noqa: E402  (a sibling script module)
+
+from ettl_assets.progress import Advance, progress  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH_ROOT = ROOT / "data" / "bench"
@@ -93,12 +96,14 @@ class Workspace:
         shutil.copy(ROOT / "dagster_home" / "dagster.yaml", home)
         self.env = {**os.environ, "ETTL_DATA_DIR": str(self.data), "DAGSTER_HOME": str(home)}
         self.env.pop("OPENLINEAGE_URL", None)  # a benchmark does not post to a Marquez
+        self.advance: Advance = lambda _: None  # the bench's progress bar, set by main()
 
     def run(self, label: str, command: list[str]) -> tuple[float, PeakMemory]:
         log = self.root / "logs" / f"{label}.log"
         seconds, memory = run_measured(command, log, self.env)
         python = memory.peak.get("python", 0) / GIB
         print(f"  {seconds:7.1f}s  {label}  (largest Python process {python:.2f} GiB)", flush=True)
+        self.advance(label)
         return seconds, memory
 
     def ettl(self, label: str, *args: str) -> tuple[float, PeakMemory]:
@@ -201,13 +206,28 @@ def p1_bronze_vs_pyarrow(workspace: Workspace, mode: Mode) -> dict[str, float]:
     return result
 
 
+def planned_steps(mode: Mode) -> int:
+    """Commands run by main() (setup: land + bronze twice, two warm-ups; P2-P4: two sides x
+    repetitions; P2b: 8), plus P1 (in process): the length of the progress bar."""
+    return 4 + 2 + 1 + 3 * 2 * mode.heavy_reps + (8 if mode.seven_runs else 0)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--mode", choices=sorted(MODES), default="quick")
     mode_name = parser.parse_args().mode
     mode = MODES[mode_name]
+    try:
+        with progress("bench", total=planned_steps(mode)) as advance:
+            bench(mode_name, mode, advance)
+    except subprocess.CalledProcessError as exc:  # the failing command and its log, one line
+        sys.exit(f"bench: {exc.cmd} exited {exc.returncode}")
+
+
+def bench(mode_name: str, mode: Mode, advance: Advance) -> None:
     began = time.monotonic()
     normal, scaled = Workspace("normal"), Workspace(f"scale-{mode.scale}")
+    normal.advance = scaled.advance = advance
     first = min(mode.p1_days[0], mode.p2_days[0], mode.p3_day)
     last = max(mode.p1_days[1], mode.p2_days[1], mode.p3_day)
 
@@ -224,6 +244,7 @@ def main() -> None:
     print("measurements:")
     rows: dict[str, dict] = {}
     p1 = p1_bronze_vs_pyarrow(normal, mode)
+    advance("P1")
     rows["P1"] = {
         "measure": f"bronze ingest of {len(days(*mode.p1_days))} days of flights vs bare "
         "pyarrow read_csv + write_table",

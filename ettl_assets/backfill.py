@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import dagster as dg
 from dagster._core.definitions.assets.graph.asset_graph import AssetGraph  # resolved graph
 
-from ettl_assets.tiers import TIERS, tier_of_key, tiers_from
+from ettl_assets.tiers import lineage_rank, tier_of_key, tiers_from
 
 MATERIALIZE = "dagster asset materialize -m ettl_assets.definitions"
 
@@ -44,7 +44,7 @@ class Backfill:
 
 def sorted_keys(keys: Iterable[dg.AssetKey]) -> tuple[dg.AssetKey, ...]:
     """In lineage order of tiers, then by name."""
-    return tuple(sorted(keys, key=lambda key: (TIERS.index(tier_of_key(key)), key.path)))
+    return tuple(sorted(keys, key=lambda key: (lineage_rank(key), key.path)))
 
 
 def tier_backfill(graph: AssetGraph, from_tier: str, start: str, end: str) -> Backfill:

@@ -27,8 +27,14 @@ def highest_sensitivity(levels: Iterable[str]) -> str:
 
 
 # The daily schedule lands and ingests at 06:00 UTC; each tier of a day should be there by its
-# deadline, gold after silver. A day late is stale.
-DAILY_DEADLINE_CRON = {"bronze": "0 7 * * *", "silver": "0 8 * * *", "gold": "30 8 * * *"}
+# deadline, gold after silver, and the gold report (group `reports`) after gold. A day late is
+# stale.
+DAILY_DEADLINE_CRON = {
+    "bronze": "0 7 * * *",
+    "silver": "0 8 * * *",
+    "gold": "30 8 * * *",
+    "reports": "0 9 * * *",
+}
 # Reference snapshots change rarely: expected at least weekly, warned after a week.
 SNAPSHOT_FAIL_AFTER = timedelta(days=8)
 SNAPSHOT_WARN_AFTER = timedelta(days=7)

@@ -63,10 +63,12 @@ def _window(args: argparse.Namespace) -> tuple[date, date]:
 
 
 def land(args: argparse.Namespace) -> int:
-    from ettl_assets.sources.landing import land_sample_data
+    from ettl_assets.progress import progress
+    from ettl_assets.sources.landing import files_to_land, land_sample_data
 
     start, end = _window(args)
-    land_sample_data(start, end, scale=args.scale)
+    with progress("landing", total=files_to_land(start, end)) as advance:
+        land_sample_data(start, end, scale=args.scale, advance=advance)
     print(f"landing files are in {settings.landing_dir()}")
     return 0
 
@@ -103,6 +105,8 @@ def run(args: argparse.Namespace) -> int:
         print("ettl: a run failed; its log is in the Dagster UI (make dev), run "
               f"{outcome.runs[-1].run_id}", file=sys.stderr)  # fmt: skip
         return 1
+    from ettl_assets.reports.gold_report import report_path
+
     warehouse = settings.warehouse_dir()
     print(
         f"\nDone: {start}..{end} materialized.\n"
@@ -110,6 +114,7 @@ def run(args: argparse.Namespace) -> int:
         f"  bronze Parquet  {settings.bronze_dir()}\n"
         f"  silver, gold    {warehouse}/silver.db, {warehouse}/gold.db (Spark metastore: "
         f"{settings.data_dir() / 'metastore_db'})\n"
+        f"  gold report     {report_path()}\n"
         "Look at it:\n"
         "  source .venv/bin/activate\n"
         "  dbt show --project-dir dbt_project --profiles-dir dbt_project "
@@ -363,7 +368,15 @@ def main(argv: list[str] | None = None) -> int:
     command.set_defaults(handler=restore)
     args = parser.parse_args(argv)
     settings.export_environment()
-    return args.handler(args)
+    try:
+        return args.handler(args)
+    except Exception as exc:  # one line to read; the traceback is kept for whoever digs
+        log = settings.data_dir() / "logs" / "ettl-error.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        log.write_text(traceback.format_exc())
+        print(f"ettl {args.command}: {type(exc).__name__}: {exc} (traceback: {log})",
+              file=sys.stderr)  # fmt: skip
+        return 1
 
 
 if __name__ == "__main__":

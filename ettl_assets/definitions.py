@@ -5,6 +5,7 @@ import dagster as dg
 from ettl_assets import settings
 from ettl_assets.automation import all_tiers_daily_job, build_landing_sensor, daily_schedule
 from ettl_assets.execution import executor_for
+from ettl_assets.reports.gold_report import gold_report
 from ettl_assets.sources.bronze import bronze_asset_for
 from ettl_assets.sources.registry import load_registry
 from ettl_assets.transform.assets import daily_dbt_models, reference_dbt_models
@@ -14,7 +15,7 @@ sources = load_registry()
 bronze_assets = [bronze_asset_for(spec) for spec in sources]
 
 defs = dg.Definitions(
-    assets=[*bronze_assets, daily_dbt_models, reference_dbt_models],
+    assets=[*bronze_assets, daily_dbt_models, reference_dbt_models, gold_report],
     jobs=[all_tiers_daily_job],
     schedules=[daily_schedule],
     sensors=[build_landing_sensor(list(sources))],

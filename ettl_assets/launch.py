@@ -17,6 +17,7 @@ from dagster._core.storage.tags import (  # the tags the CLI sets for a range ru
 
 from ettl_assets.metadata import DURATION, ROWS_WRITTEN
 from ettl_assets.planner import downstream_closure
+from ettl_assets.run_progress import LAUNCH_TAG, new_launch_id, watching
 from ettl_assets.tiers import TIERS, tier_of_key
 
 BRONZE = TIERS[0]
@@ -79,18 +80,22 @@ def launch(
     start: str | None,
     end: str | None,
     tags: dict[str, str],
+    label: str = "run",
 ) -> RunOutcome:
-    """Run `asset_keys` for the partitions start..end (inclusive) as one run; wait for it."""
-    run_tags = dict(tags)
+    """Run `asset_keys` for the partitions start..end (inclusive) as one run; wait for it,
+    showing its assets materialized so far (`label` names the progress bar)."""
+    keys = set(asset_keys)
+    launch_id = new_launch_id()
+    run_tags = {**tags, LAUNCH_TAG: launch_id}
     if start is not None and end is not None:
         run_tags[ASSET_PARTITION_RANGE_START_TAG] = start
         run_tags[ASSET_PARTITION_RANGE_END_TAG] = end
     began = time.monotonic()
-    with dg.DagsterInstance.get() as instance:
+    with dg.DagsterInstance.get() as instance, watching(launch_id, keys, label):
         result = dg.execute_job(
             dg.reconstructable(all_assets_job),
             instance=instance,
-            asset_selection=sorted(asset_keys, key=lambda k: k.to_user_string()),
+            asset_selection=sorted(keys, key=lambda k: k.to_user_string()),
             tags=run_tags,
         )
         tiers, materialized = summarize_run(instance, result.run_id)
@@ -132,10 +137,10 @@ def launch_isolating_sources(
 
     keys = set(asset_keys)
     bronze = {key for key in keys if tier_of_key(key) == BRONZE}
-    runs = [launch(bronze, start, end, tags)] if bronze else []
+    runs = [launch(bronze, start, end, tags, label="bronze run")] if bronze else []
     failed = sorted(bronze - runs[0].materialized, key=str) if bronze else []
     blocked = downstream_closure(defs.resolve_asset_graph(), failed) & (keys - bronze)
     rest = keys - bronze - blocked
     if rest:
-        runs.append(launch(rest, start, end, tags))
+        runs.append(launch(rest, start, end, tags, label="downstream run"))
     return IsolatedOutcome(runs, failed, sorted(blocked, key=str))

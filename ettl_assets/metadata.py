@@ -8,6 +8,8 @@ DURATION = "Execution Duration"
 # OpenLineage events.
 COLUMN_SCHEMA = "dagster/column_schema"
 COLUMN_LINEAGE = "dagster/column_lineage"
+# Markdown of a gold table's first rows (ettl_assets/transform/preview.py).
+PREVIEW = "preview"
 
 
 def rows_metadata(rows: int, single_partition: bool) -> dict[str, int]:

@@ -5,6 +5,7 @@
 - bronze assets: the Dagster code version recorded with the last materialization versus the
   current one (ettl_assets/sources/bronze.py: bronze_code_version).
 A changed asset needs itself and everything downstream of it rebuilt, for the days it holds.
+Only tier tables are planned: reports are re-rendered by `ettl run` and the daily schedule.
 """
 
 from collections import defaultdict
@@ -15,7 +16,7 @@ import dagster as dg
 from dagster._core.definitions.assets.graph.asset_graph import AssetGraph  # resolved graph
 
 from ettl_assets.backfill import Backfill, sorted_keys
-from ettl_assets.tiers import tier_of_key
+from ettl_assets.tiers import in_tiers, tier_of_key
 from ettl_assets.transform.project import dbt_project
 from ettl_assets.transform.state import STATE_METADATA_KEY, modified_models, why_modified
 
@@ -35,7 +36,7 @@ class Change:
 def find_changes(graph: AssetGraph, instance: dg.DagsterInstance) -> list[Change]:
     changes = []
     dbt_keys_by_state: dict[Path, dict[str, dg.AssetKey]] = defaultdict(dict)
-    for key in graph.get_all_asset_keys():
+    for key in filter(in_tiers, graph.get_all_asset_keys()):
         event = instance.get_latest_materialization_event(key)
         if event is None:
             continue  # never built: nothing to bring in line
@@ -72,7 +73,7 @@ def minimal_backfill(
     """The changed assets and their downstream, over the days any of them holds."""
     if not changes:
         return None
-    keys = downstream_closure(graph, [change.key for change in changes])
+    keys = set(filter(in_tiers, downstream_closure(graph, [change.key for change in changes])))
     days = set()
     for key in keys:
         if graph.get(key).partitions_def is not None:

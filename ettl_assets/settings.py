@@ -43,6 +43,11 @@ def warehouse_dir() -> Path:
     return data_dir() / "warehouse"
 
 
+def reports_dir() -> Path:
+    """Rendered reports (HTML) for people, next to the data they show."""
+    return data_dir() / "reports"
+
+
 def bronze_dir() -> Path:
     # Same folder Spark would give a database named `bronze`, so every tier sits side by side.
     return warehouse_dir() / "bronze.db"

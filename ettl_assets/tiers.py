@@ -13,4 +13,16 @@ def tiers_from(tier: str) -> tuple[str, ...]:
 
 
 def tier_of_key(key: dg.AssetKey) -> str:
+    """The first part of the key: a tier, or the group of what is built on gold (`reports`)."""
     return key.path[0]
+
+
+def in_tiers(key: dg.AssetKey) -> bool:
+    """A table of bronze, silver or gold, the things tier backfills and `ettl plan` rebuild.
+    Reports are rendered from gold by `ettl run` and the daily schedule."""
+    return tier_of_key(key) in TIERS
+
+
+def lineage_rank(key: dg.AssetKey) -> int:
+    """Tier order; what is built on gold (reports) after every tier."""
+    return TIERS.index(tier_of_key(key)) if in_tiers(key) else len(TIERS)

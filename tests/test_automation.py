@@ -41,4 +41,5 @@ def test_sensor_requests_the_new_day_and_everything_downstream_of_it(tmp_path, m
         "gold/fct_daily_flight_fares",  # reads the flights too
         "gold/fct_daily_route_delays",
         "gold/fct_hourly_weather_delays",
+        "reports/gold_report",  # re-rendered with the day's new gold
     }

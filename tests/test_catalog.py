@@ -12,16 +12,23 @@ from ettl_assets.catalog import (
     TIER_TAG,
 )
 from ettl_assets.definitions import defs
+from ettl_assets.reports.gold_report import KEY as REPORT
 from ettl_assets.sources.registry import load_registry
+from ettl_assets.tiers import in_tiers
 from ettl_assets.transform.translator import model_sensitivity
 
 GRAPH = defs.resolve_asset_graph()
 KEYS = sorted(GRAPH.get_all_asset_keys(), key=str)
+TABLES = [key for key in KEYS if in_tiers(key)]
 SYSTEMS = {spec.system for spec in load_registry()}
 
 
-@pytest.mark.parametrize("key", KEYS, ids=lambda key: key.to_user_string())
-def test_every_asset_states_grain_owner_tier_source_system_and_freshness(key):
+def test_every_asset_is_a_tier_table_or_the_gold_report():
+    assert set(KEYS) - set(TABLES) == {REPORT}
+
+
+@pytest.mark.parametrize("key", TABLES, ids=lambda key: key.to_user_string())
+def test_every_table_states_grain_owner_tier_source_system_and_freshness(key):
     node = GRAPH.get(key)
     assert node.description.startswith("One row per"), "the description states the grain"
     assert node.owners and all(o.startswith("team:") for o in node.owners)
@@ -33,6 +40,17 @@ def test_every_asset_states_grain_owner_tier_source_system_and_freshness(key):
     assert isinstance(node.freshness_policy, expected)
 
 
+def test_the_gold_report_states_what_it_shows_owner_sources_and_a_daily_deadline():
+    node = GRAPH.get(REPORT)
+    assert node.group_name == "reports" and "on-time rate" in node.description
+    assert node.owners == ["team:analytics"]
+    # The flights and weather marts it reads carry carrier and airport names, not planes.
+    assert node.metadata[SOURCE_SYSTEMS] == [
+        "FAA airport list", "METAR weather feed", "carrier code list", "flight operations export",
+    ]  # fmt: skip
+    assert isinstance(node.freshness_policy, CronFreshnessPolicy)
+
+
 def test_a_mart_names_every_source_system_it_is_built_from():
     systems = GRAPH.get(dg.AssetKey(["gold", "fct_hourly_weather_delays"])).metadata
     assert systems[SOURCE_SYSTEMS] == ["METAR weather feed", "flight operations export"]
@@ -41,9 +59,9 @@ def test_a_mart_names_every_source_system_it_is_built_from():
 def test_each_tier_is_due_after_the_one_it_reads():
     hour_minute = [
         tuple(reversed([int(p) for p in DAILY_DEADLINE_CRON[t].split()[:2]]))
-        for t in ("bronze", "silver", "gold")
+        for t in ("bronze", "silver", "gold", "reports")
     ]
-    assert hour_minute == sorted(hour_minute) and len(set(hour_minute)) == 3
+    assert hour_minute == sorted(hour_minute) and len(set(hour_minute)) == 4
 
 
 def test_every_asset_carries_its_highest_sensitivity_as_a_tag():
@@ -58,6 +76,7 @@ def test_every_asset_carries_its_highest_sensitivity_as_a_tag():
     assert tags["bronze/flights"] == "public"
     assert tags["silver/stg_passengers__bookings"] == "internal"
     assert tags["gold/fct_daily_flight_fares"] == "internal"
+    assert tags["reports/gold_report"] == "internal"
 
 
 def model_node(model_level=None, **column_levels):

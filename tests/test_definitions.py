@@ -45,10 +45,10 @@ def describe_asset_graph(definitions: dg.Definitions) -> dict:
     return dict(sorted(assets.items()))
 
 
-def test_definitions_load_with_the_three_tiers_as_groups():
+def test_definitions_load_with_the_three_tiers_and_the_reports_as_groups():
     graph = defs.resolve_asset_graph()
     groups = {graph.get(key).group_name for key in graph.get_all_asset_keys()}
-    assert groups == {"bronze", "silver", "gold"}
+    assert groups == {"bronze", "silver", "gold", "reports"}
     assert defs.resolve_job_def("__ASSET_JOB") is not None
 
 

@@ -118,17 +118,25 @@ SNAPSHOTS: tuple[tuple[str, Callable[[], pd.DataFrame], Callable], ...] = (
 )
 
 
+def files_to_land(start: date, end: date) -> int:
+    """How many files land_sample_data delivers for [start, end]: one per feed per day, plus
+    the snapshots."""
+    return ((end - start).days + 1) * len(DAILY_FEEDS) + len(SNAPSHOTS)
+
+
 def land_sample_data(
     start: date,
     end: date,
     landing_root: Path | None = None,
     progress: Callable[[str], None] = print,
     scale: int = 1,
+    advance: Callable[[str], None] = lambda _: None,
 ) -> dict[str, int]:
     """Land the daily feeds for [start, end] and every snapshot; returns files written per feed.
 
-    `scale` > 1 delivers that many times the flights of each day (see scale_flights), for
-    benchmarks at volume without other data.
+    `progress` gets a summary line per feed; `advance` is called once per file (for a progress
+    bar, see files_to_land). `scale` > 1 delivers that many times the flights of each day (see
+    scale_flights), for benchmarks at volume without other data.
     """
     if scale < 1:
         raise ValueError(f"scale must be 1 or more, got {scale}")
@@ -152,6 +160,7 @@ def land_sample_data(
             if day >= SOURCE_CHANGE_DAY:
                 rows = changed_shape(rows.copy())
             count += write_if_changed(root / folder / f"{day}.{extension}", serialize(rows))
+            advance(f"{folder}/{day}.{extension}")
         written[folder] = count
         scaled = f" at {scale}x" if folder == "flights" and scale > 1 else ""
         progress(f"landed {folder}{scaled}: {len(wanted)} day(s), {count} file(s) written")
@@ -163,6 +172,7 @@ def land_sample_data(
     progress(f"landed passengers (synthetic): {len(wanted)} day(s), {count} file(s) written")
     for relative, load, serialize in SNAPSHOTS:
         count = int(write_if_changed(root / relative, serialize(_integral_floats_as_int(load()))))
+        advance(relative)
         written[relative.split("/")[0]] = count
         progress(f"landed {relative}: {'written' if count else 'unchanged'}")
     return written

@@ -17,12 +17,14 @@ from dagster_dbt import DbtCliInvocation, DbtCliResource, dbt_assets
 from ettl_assets import settings
 from ettl_assets.execution import DBT_OP_TAGS
 from ettl_assets.lineage_events.dbt_runs import emit_model_runs
-from ettl_assets.metadata import rows_metadata
+from ettl_assets.metadata import PREVIEW, rows_metadata
 from ettl_assets.partitions import daily_partitions
 from ettl_assets.pii_key import export_pii_key
+from ettl_assets.tiers import tier_of_key
 from ettl_assets.transform.column_metadata import RelationColumns, column_metadata
 from ettl_assets.transform.dbt_vars import dbt_vars_for_window
 from ettl_assets.transform.metastore_lock import embedded_metastore_lock
+from ettl_assets.transform.preview import table_preview
 from ettl_assets.transform.project import dbt_project
 from ettl_assets.transform.row_counts import model_tables, rows_in_window
 from ettl_assets.transform.state import STATE_METADATA_KEY, save_state
@@ -41,8 +43,9 @@ def with_run_metadata(
     invocation: DbtCliInvocation,
     window: dict[str, str] | None,
 ) -> Iterator[Any]:
-    """Add rows written (in the window), column schema and lineage, and the dbt state to each
-    model's materialization; when dbt is done, send each model's OpenLineage events."""
+    """Add rows written (in the window), column schema and lineage, the dbt state and, for gold,
+    a preview of its first rows to each model's materialization; when dbt is done, send each
+    model's OpenLineage events."""
     manifest = json.loads(dbt_project.manifest_path.read_text())
     relations = RelationColumns(manifest)
     tables = model_tables(manifest)
@@ -53,7 +56,8 @@ def with_run_metadata(
     try:
         for event in invocation.stream():
             if isinstance(event, dg.Output):
-                table = tables[context.asset_key_for_output(event.output_name)]
+                key = context.asset_key_for_output(event.output_name)
+                table = tables[key]
                 rows = rows_in_window(table, start, end)
                 metadata = {
                     **rows_metadata(rows, single_partition=window is None or one_day),
@@ -63,6 +67,11 @@ def with_run_metadata(
                     metadata |= column_metadata(relations, table.unique_id, invocation.target_path)
                 except Exception as exc:  # catalog metadata must never fail a run
                     context.log.warning(f"no column metadata for {table.unique_id}: {exc!r}")
+                if tier_of_key(key) == "gold":  # what people read: show it in the UI
+                    try:
+                        metadata[PREVIEW] = table_preview(table, start, end)
+                    except Exception as exc:  # a preview must never fail a run either
+                        context.log.warning(f"no preview for {table.unique_id}: {exc!r}")
                 recorded[table.unique_id] = metadata
                 event = event.with_metadata({**event.metadata, **metadata})
             yield event

@@ -44,11 +44,21 @@ def model_tables(manifest: Mapping[str, Any]) -> dict[dg.AssetKey, ModelTable]:
     return tables
 
 
-def rows_in_window(table: ModelTable, start: str | None = None, end: str | None = None) -> int:
-    """Rows in [start, end) of the partition column, or all rows of an unpartitioned table."""
-    dataset = ds.dataset(table.path, format="parquet", partitioning="hive")
+def table_dataset(table: ModelTable) -> ds.Dataset:
+    return ds.dataset(table.path, format="parquet", partitioning="hive")
+
+
+def window_filter(
+    table: ModelTable, start: str | None = None, end: str | None = None
+) -> ds.Expression | None:
+    """[start, end) of the partition column; None (every row) for an unpartitioned table."""
     if table.partition_column is None or start is None or end is None:
-        return dataset.count_rows()
+        return None
     # Hive partition values are read as text; ISO dates compare correctly as text.
     column = ds.field(table.partition_column).cast("string")
-    return dataset.count_rows(filter=(column >= start) & (column < end))
+    return (column >= start) & (column < end)
+
+
+def rows_in_window(table: ModelTable, start: str | None = None, end: str | None = None) -> int:
+    """Rows in [start, end) of the partition column, or all rows of an unpartitioned table."""
+    return table_dataset(table).count_rows(filter=window_filter(table, start, end))

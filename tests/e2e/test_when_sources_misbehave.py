@@ -83,7 +83,7 @@ def test_a_year_of_evolving_sources_and_one_broken_source(pipeline, tmp_path):
     assert "source(s) failed: bronze/weather" in output
     assert str(weather) in output and "cut short" in output
     assert output.split("not built because they read it: ")[1].startswith(
-        "gold/fct_hourly_weather_delays, silver/stg_weather__observations."
+        "gold/fct_hourly_weather_delays, reports/gold_report, silver/stg_weather__observations."
     )
 
     # The flights chain went all the way to gold for every day, with every good row.

@@ -3,7 +3,7 @@ import pytest
 
 from ettl_assets.backfill import tier_backfill
 from ettl_assets.definitions import defs
-from ettl_assets.planner import downstream_closure
+from ettl_assets.planner import Change, downstream_closure, minimal_backfill
 from ettl_assets.tiers import tiers_from
 
 GRAPH = defs.resolve_asset_graph()
@@ -31,11 +31,20 @@ def test_a_backfill_window_must_not_be_reversed():
         tier_backfill(GRAPH, "gold", "2013-01-20", "2013-01-05")
 
 
-def test_downstream_of_a_silver_model_is_it_and_the_gold_built_on_it():
+def test_downstream_of_a_silver_model_is_it_the_gold_built_on_it_and_the_report():
     found = downstream_closure(GRAPH, [dg.AssetKey(["silver", "stg_weather__observations"])])
-    assert found == keys("silver/stg_weather__observations", "gold/fct_hourly_weather_delays")
+    assert found == keys(
+        "silver/stg_weather__observations", "gold/fct_hourly_weather_delays", "reports/gold_report"
+    )
 
 
-def test_downstream_of_a_gold_mart_is_only_itself():
+def test_downstream_of_a_gold_mart_is_itself_and_the_report():
     found = downstream_closure(GRAPH, [dg.AssetKey(["gold", "fct_daily_route_delays"])])
-    assert found == keys("gold/fct_daily_route_delays")
+    assert found == keys("gold/fct_daily_route_delays", "reports/gold_report")
+
+
+def test_a_plan_rebuilds_tier_tables_never_the_report():
+    changed = dg.AssetKey(["gold", "dim_carriers"])  # unpartitioned, under the report
+    with dg.DagsterInstance.ephemeral() as instance:  # nothing built: no days to backfill
+        plan = minimal_backfill(GRAPH, instance, [Change(changed, "SQL changed")])
+    assert set(plan.asset_keys) == keys("gold/dim_carriers")

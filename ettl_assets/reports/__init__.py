@@ -1,0 +1,1 @@
+"""REPORTS: what the gold marts look like to people (rendered from gold, never from raw data)."""

@@ -1,0 +1,23 @@
+"""Gold marts read straight from their Parquet files, for reports.
+
+No Spark: a report runs next to dbt steps that may hold the embedded metastore (trap 1), and
+gold's files are final once dbt has written them.
+"""
+
+import pandas as pd
+import pyarrow.dataset as ds
+
+from ettl_assets import settings
+
+GOLD = "gold"
+
+
+def read_gold(name: str) -> pd.DataFrame:
+    """Every row of gold.<name>; a daily mart's `flight_date` (a Hive folder) as a date."""
+    path = settings.warehouse_dir() / f"{GOLD}.db" / name
+    if not path.is_dir():
+        raise FileNotFoundError(f"{GOLD}.{name} has no files at {path}: materialize gold first")
+    frame = ds.dataset(path, format="parquet", partitioning="hive").to_table().to_pandas()
+    if "flight_date" in frame.columns:
+        frame["flight_date"] = pd.to_datetime(frame["flight_date"].astype(str))
+    return frame
