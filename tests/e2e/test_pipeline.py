@@ -109,10 +109,11 @@ def test_rerunning_three_days_changes_no_row_and_records_every_asset(pipeline, i
     assert set(materialized) == ALL_ASSETS
     partitioned = {key for key, parts in materialized.items() if parts != {None}}
     assert partitioned == {
-        "bronze/flights", "bronze/weather",
+        "bronze/flights", "bronze/weather", "bronze/passengers",
         "silver/stg_flights__flights", "silver/stg_weather__observations",
+        "silver/stg_passengers__bookings",
         "gold/fct_daily_carrier_performance", "gold/fct_daily_route_delays",
-        "gold/fct_hourly_weather_delays",
+        "gold/fct_hourly_weather_delays", "gold/fct_daily_flight_fares",
     }  # fmt: skip
     for key in partitioned:
         assert materialized[key] == {str(d) for d in days(*rerun)}, key
