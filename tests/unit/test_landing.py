@@ -5,7 +5,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from ettl_assets.sources.landing import land_sample_data
+from ettl_assets.sources.landing import files_to_land, land_sample_data
 
 
 def test_lands_each_day_and_every_snapshot_with_the_original_rows(tmp_path):
@@ -75,3 +75,12 @@ def test_scale_delivers_distinct_copies_of_each_days_flights(tmp_path):
 def test_scale_must_be_at_least_one(tmp_path):
     with pytest.raises(ValueError, match="scale must be 1 or more"):
         land_sample_data(date(2013, 1, 1), date(2013, 1, 1), tmp_path, scale=0)
+
+
+def test_the_progress_total_is_every_file_landing_delivers(tmp_path):
+    delivered: list[str] = []
+    window = (date(2013, 1, 1), date(2013, 1, 2))
+    land_sample_data(*window, tmp_path, progress=lambda _: None, advance=delivered.append)
+    on_disk = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file())
+    assert sorted(delivered) == on_disk
+    assert len(delivered) == files_to_land(*window)

@@ -48,8 +48,9 @@ def test_ettl_land_shows_progress_per_file(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("ETTL_DATA_DIR", str(tmp_path))
     assert cli.main(["land", "--start", "2013-01-01", "--end", "2013-01-01"]) == 0
     out = capsys.readouterr().out
-    assert "landing: 1/5 flights/2013-01-01.csv" in out
-    assert "landing: 5/5 airlines/airlines.csv" in out
+    assert "landing: 1/6 flights/2013-01-01.csv" in out
+    assert "landing: 3/6 passengers/2013-01-01.parquet" in out
+    assert "landing: 6/6 airlines/airlines.csv" in out
     assert "landed flights: 1 day(s), 1 file(s) written" in out  # the summary lines stay
 
 
