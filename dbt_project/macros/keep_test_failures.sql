@@ -50,11 +50,30 @@
       {%- do kept.append(failing) -%}
     {%- endfor -%}
     {%- if kept -%}
+      {%- do migrate_unpartitioned_test_failures() -%}
       {%- do run_query('set spark.sql.sources.partitionOverwriteMode=dynamic') -%}
       {%- call statement('keep_test_failures') -%}
         insert overwrite table audit.dbt_test_failures partition (invocation_id)
         {{ kept | join('\n        union all\n') }}
       {%- endcall -%}
     {%- endif -%}
+  {%- endif -%}
+{% endmacro %}
+
+{#-
+  A data dir from before the invocation_id partitions holds the table unpartitioned, and the
+  insert above fails there with PARTITIONS_NOT_FOUND. Its rows are moved into the new layout
+  once (same columns, invocation_id last). Checked only when there is something to keep, so a
+  clean run pays nothing.
+-#}
+{% macro migrate_unpartitioned_test_failures() %}
+  {%- set definition = run_query('show create table audit.dbt_test_failures').columns[0].values()[0] -%}
+  {%- if 'PARTITIONED BY' not in definition | upper -%}
+    {{ log('audit.dbt_test_failures: moving its rows to one partition per dbt invocation', info=true) }}
+    {%- do run_query('alter table audit.dbt_test_failures rename to audit.dbt_test_failures_unpartitioned') -%}
+    {%- do run_query('create table audit.dbt_test_failures using parquet partitioned by (invocation_id) as '
+        ~ 'select test_name, tested_node, severity, status, failures, window_start, window_end, '
+        ~ 'recorded_at, failing_row, invocation_id from audit.dbt_test_failures_unpartitioned') -%}
+    {%- do run_query('drop table audit.dbt_test_failures_unpartitioned') -%}
   {%- endif -%}
 {% endmacro %}

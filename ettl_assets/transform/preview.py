@@ -32,5 +32,8 @@ def table_preview(
     table: ModelTable, start: str | None = None, end: str | None = None, rows: int = PREVIEW_ROWS
 ) -> dg.MetadataValue:
     """The first `rows` rows of the table (of the run's window when it is partitioned)."""
-    head = table_dataset(table).head(rows, filter=window_filter(table, start, end))
+    dataset = table_dataset(table)
+    if not dataset.files:  # nothing written yet (see rows_in_window)
+        return dg.MetadataValue.md("(no rows)")
+    head = dataset.head(rows, filter=window_filter(table, start, end))
     return dg.MetadataValue.md(markdown_table(head.to_pandas()))

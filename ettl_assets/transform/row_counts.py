@@ -61,4 +61,9 @@ def window_filter(
 
 def rows_in_window(table: ModelTable, start: str | None = None, end: str | None = None) -> int:
     """Rows in [start, end) of the partition column, or all rows of an unpartitioned table."""
-    return table_dataset(table).count_rows(filter=window_filter(table, start, end))
+    dataset = table_dataset(table)
+    # A table no run has written a row to (a source with no delivery yet) has no files, so no
+    # partition column to filter on.
+    if not dataset.files:
+        return 0
+    return dataset.count_rows(filter=window_filter(table, start, end))

@@ -14,7 +14,7 @@ import pytest
 from ettl_assets.lineage_events.emitter import events_file
 from ettl_assets.reports.gold_report import URL, gold_report, report_path
 from ettl_assets.transform.preview import table_preview
-from ettl_assets.transform.row_counts import ModelTable
+from ettl_assets.transform.row_counts import ModelTable, rows_in_window
 from tests.openlineage_spec import read_events, validation_errors
 
 DAYS = ["2013-01-01", "2013-01-02", "2013-01-03"]
@@ -124,3 +124,14 @@ def test_the_preview_is_a_markdown_table_of_the_windows_first_rows(gold):
     assert all("2013-01-02" in line for line in lines[2:])
     assert "| EWR | SJU |  |" in preview.value  # a missing name is an empty cell
     assert len(table_preview(table, rows=3).value.splitlines()) == 2 + 3
+
+
+def test_a_partitioned_table_without_files_counts_no_rows_and_previews_none(tmp_path, monkeypatch):
+    # A source with no delivery yet leaves its silver table an empty folder: the dbt step must
+    # still record its materializations, not fail reading the metadata back.
+    monkeypatch.setenv("ETTL_DATA_DIR", str(tmp_path))
+    table = ModelTable("model.ettl.stg_passengers__bookings", "silver", "stg_passengers__bookings",
+                       "flight_date")  # fmt: skip
+    table.path.mkdir(parents=True)
+    assert rows_in_window(table, "2013-06-03", "2013-06-04") == 0
+    assert table_preview(table, "2013-06-03", "2013-06-04").value == "(no rows)"
