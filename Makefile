@@ -23,6 +23,9 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
 	grep -q ETTL_DATA_DIR $(BIN)/activate || printf '\n# added by make install (ETTL)\nexport ETTL_DATA_DIR="%s"\nexport DAGSTER_HOME="%s"\n' "$(CURDIR)/data" "$(CURDIR)/dagster_home" >> $(BIN)/activate
+	# The embedded Spark's class-data archive (ettl_assets/spark_class_archive.py): ~1 min, once.
+	$(BIN)/python -m ettl_assets.spark_class_archive
+	grep -q ETTL_SPARK_JAVA_OPTIONS $(BIN)/activate || printf 'export ETTL_SPARK_JAVA_OPTIONS="%s"\n' "$$($(BIN)/python -c 'from ettl_assets.spark_class_archive import java_options; print(java_options())')" >> $(BIN)/activate
 	# The local PII hashing key (ettl_assets/pii_key.py), for dbt run by hand from .venv.
 	ETTL_DATA_DIR="$(CURDIR)/data" $(BIN)/python -m ettl_assets.pii_key
 	grep -q PII_HMAC_KEY $(BIN)/activate || printf 'export DBT_ENV_SECRET_PII_HMAC_KEY="$$(cat "%s" 2>/dev/null)"\n' "$(CURDIR)/data/secrets/pii_hmac.key" >> $(BIN)/activate

@@ -258,13 +258,14 @@ def _log_file(command: str) -> Path:
     return settings.logs_dir() / f"{command}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.log"
 
 
-def _failed(command: str, exc: BaseException, log: Path, expected: tuple[type, ...]) -> int:
-    """One line on the terminal; the traceback (and what the command logged) in its log."""
+def _failed(command: str, exc: BaseException, log: Path, expected: tuple[type, ...] = ()) -> int:
+    """One line on the terminal; the traceback (after what the command logged) in its log. An
+    expected error's message is the reason; anything else also names its type."""
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("a") as handle:
         handle.write("".join(traceback.format_exception(exc)))
     reason = str(exc) if isinstance(exc, expected) else f"{type(exc).__name__}: {exc}"
-    print(f"ettl: {command} failed: {reason} (details: {log})", file=sys.stderr)
+    print(f"ettl {command} failed: {reason} (details: {log})", file=sys.stderr)
     return 1
 
 
@@ -372,11 +373,8 @@ def main(argv: list[str] | None = None) -> int:
         return args.handler(args)
     except Exception as exc:  # one line to read; the traceback is kept for whoever digs
         log = settings.logs_dir() / "ettl-error.log"
-        log.parent.mkdir(parents=True, exist_ok=True)
-        log.write_text(traceback.format_exc())
-        print(f"ettl {args.command}: {type(exc).__name__}: {exc} (traceback: {log})",
-              file=sys.stderr)  # fmt: skip
-        return 1
+        log.unlink(missing_ok=True)  # the last unexpected error only
+        return _failed(args.command, exc, log)
 
 
 if __name__ == "__main__":

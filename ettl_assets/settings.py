@@ -7,6 +7,8 @@ directory, the Dagster UI and the tests must all see the same metastore and ware
 import os
 from pathlib import Path
 
+from ettl_assets.spark_class_archive import export_java_options
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 
@@ -87,6 +89,8 @@ def spark_server_address() -> tuple[str, int]:
 
 def export_environment() -> None:
     """Make the resolved paths visible to child processes: dbt reads ETTL_DATA_DIR in
-    profiles.yml, Dagster's CLI and APIs find the project's instance through DAGSTER_HOME."""
+    profiles.yml, Dagster's CLI and APIs find the project's instance through DAGSTER_HOME, and
+    an embedded Spark starts with the class-data archive when there is one."""
     os.environ[DATA_DIR_ENV] = str(data_dir())
     os.environ.setdefault(DAGSTER_HOME_ENV, str(dagster_home()))
+    export_java_options()

@@ -5,10 +5,12 @@ figure state shared between the plots of one step.
 """
 
 import io
+from typing import TYPE_CHECKING
 
 import pandas as pd
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 # A year of daily points per carrier is noise; weeks show the trend. Up to this many days, days.
 DAILY_POINTS_UP_TO = 62
@@ -19,7 +21,17 @@ VISIBILITY_BINS = [0, 1, 2, 3, 5, 8, 10.01]
 VISIBILITY_LABELS = ["< 1", "1-2", "2-3", "3-5", "5-8", "8-10"]
 
 
-def _png(figure: Figure) -> bytes:
+def _figure(width: float, height: float) -> "Figure":
+    # matplotlib is imported here, not with the module: it costs ~0.7 s, and every process that
+    # loads the code location (the CLI, each run's step server) would pay it for one step.
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height))
+
+
+def _png(figure: "Figure") -> bytes:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
     buffer = io.BytesIO()
     FigureCanvasAgg(figure)
     figure.tight_layout()
@@ -49,7 +61,7 @@ def on_time_rate_by_carrier(performance: pd.DataFrame) -> bytes:
     )
     sums = frame.groupby(["period", "carrier_code"])[["on_time", "weight"]].sum()
     rates = (sums["on_time"] / sums["weight"]).unstack("carrier_code")
-    figure = Figure(figsize=(10, 4.5))
+    figure = _figure(10, 4.5)
     axes = figure.add_subplot()
     names = performance.drop_duplicates("carrier_code").set_index("carrier_code")["carrier_name"]
     for carrier in busiest:
@@ -77,7 +89,7 @@ def delay_by_visibility(weather_delays: pd.DataFrame) -> bytes:
     )
     sums = frame.groupby("band", observed=False)[["delay", "weight"]].sum()
     average = sums["delay"] / sums["weight"].where(sums["weight"] > 0)
-    figure = Figure(figsize=(10, 4))
+    figure = _figure(10, 4)
     axes = figure.add_subplot()
     bars = axes.bar(average.index.astype(str), average.fillna(0))
     for bar, flights in zip(bars, sums["weight"], strict=True):
@@ -102,7 +114,7 @@ def busiest_routes(route_delays: pd.DataFrame) -> bytes:
         .nlargest(TOP_ROUTES)
         .sort_values()
     )  # fmt: skip
-    figure = Figure(figsize=(10, 5.5))
+    figure = _figure(10, 5.5)
     axes = figure.add_subplot()
     axes.barh(routes.index, routes.values)
     axes.set_xlabel("flights scheduled")

@@ -169,7 +169,7 @@ def test_a_corrupted_backup_file_is_refused_naming_the_file_and_both_checksums(
     output = ettl("restore", "--from", str(tmp_path / "backup"), log_name="backup-corrupt",
                   expected_exit=1)  # fmt: skip
     error = output.strip().splitlines()[-1]
-    assert error.startswith("ettl: restore failed: nothing was restored: ")
+    assert error.startswith("ettl restore failed: nothing was restored: ")
     assert f"{damaged.location} is corrupt: expected sha256 {damaged.sha256}, got " in error
     assert "(details: " in error
     assert not (target / "warehouse").exists() or files_of(target / "warehouse") == {}

@@ -280,7 +280,7 @@ def test_the_cli_reports_a_corrupt_backup_in_one_line_with_the_log(backup, empty
     location, expected, actual = _damage(backup)
     assert main(["restore", "--from", f"file://{backup}"]) == 1
     error = capsys.readouterr().err.strip()
-    assert "\n" not in error and error.startswith("ettl: restore failed: nothing was restored:")
+    assert "\n" not in error and error.startswith("ettl restore failed: nothing was restored:")
     assert location in error and expected in error and actual in error
     log = Path(error.rsplit("(details: ", 1)[1].rstrip(")"))
     assert log.parent == empty_target / "logs" and location in log.read_text()

@@ -83,5 +83,5 @@ def test_an_unexpected_error_is_one_line_naming_the_traceback_file(tmp_path, mon
     assert cli.main(["drift"]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     log = tmp_path / "logs" / "ettl-error.log"
-    assert err == [f"ettl drift: RuntimeError: the warehouse is gone (traceback: {log})"]
+    assert err == [f"ettl drift failed: RuntimeError: the warehouse is gone (details: {log})"]
     assert "Traceback" in log.read_text() and "broken" in log.read_text()

@@ -1,0 +1,144 @@
+"""A class-data archive (Java AppCDS) that halves the embedded Spark's start.
+
+Every dbt step on the embedded engine starts a JVM that loads Spark's, Hive's and Derby's
+classes before its first query: ~10 s of a one-day step, twice per run (bench P3). Java can
+map those classes from an archive dumped once instead of loading and verifying them again: a
+Spark session with Hive support starts in ~5 s with it (README "Performance").
+
+The archive belongs to one Java and one set of Spark jars, so it lives in the virtualenv
+(`make install` dumps it) and its name says which Java and pyspark it was dumped with. A
+missing archive only means a slower start; a dump that fails is logged and not used, and a
+dump is only kept after a JVM has started with `-Xshare:on`, which refuses an archive it
+cannot map: a run never fails because of it.
+"""
+
+import fcntl
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from importlib.metadata import version
+from pathlib import Path
+
+JAVA_OPTIONS_ENV = "ETTL_SPARK_JAVA_OPTIONS"  # read by profiles.yml (local target)
+
+
+def _java() -> Path:
+    """The java pyspark launches: $JAVA_HOME/bin/java, else the one on PATH."""
+    home = os.environ.get("JAVA_HOME")
+    found = Path(home) / "bin" / "java" if home else shutil.which("java")
+    return Path(found).resolve() if found else Path("java")
+
+
+def archive_file() -> Path:
+    java = _java()
+    built = java.stat().st_mtime_ns if java.exists() else 0
+    identity = f"{version('pyspark')}|{java}|{built}"
+    key = hashlib.sha256(identity.encode()).hexdigest()[:12]
+    return Path(sys.prefix) / "share" / "ettl" / f"spark-classes-{key}.jsa"
+
+
+def java_options() -> str:
+    archive = archive_file()
+    return f"-XX:SharedArchiveFile={archive}" if archive.exists() else ""
+
+
+def export_java_options() -> None:
+    """Let the dbt processes started from here use the archive, when there is one."""
+    os.environ[JAVA_OPTIONS_ENV] = java_options()
+
+
+def _run_workload(java_option: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "ettl_assets.spark_class_archive", java_option],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+def ensure_archive(log: Callable[[str], None]) -> None:
+    """Dump the archive if this virtualenv has none (~1 min, once), then export its option."""
+    archive = archive_file()
+    if not archive.exists():
+        archive.parent.mkdir(parents=True, exist_ok=True)
+        with (archive.parent / ".dump.lock").open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # a second process waits, then finds it
+            if not archive.exists():
+                _dump(archive, log)
+    export_java_options()
+
+
+def _dump(archive: Path, log: Callable[[str], None]) -> None:
+    log(f"dumping the embedded Spark's class-data archive to {archive} (once, ~1 min)")
+    partial = archive.with_suffix(".partial")
+    partial.unlink(missing_ok=True)
+    dumped = _run_workload(f"-XX:ArchiveClassesAtExit={partial}")
+    checked = _run_workload(f"-XX:SharedArchiveFile={partial} -Xshare:on") if dumped else None
+    if dumped.returncode or not checked or checked.returncode:
+        failed = checked if dumped.returncode == 0 and checked else dumped
+        lines = (failed.stderr or failed.stdout).strip().splitlines()
+        log(f"no class-data archive, Spark starts without it: {lines[-1] if lines else failed}")
+        partial.unlink(missing_ok=True)
+        return
+    partial.rename(archive)
+
+
+# The workload the archive is dumped from: what a dbt step does on the embedded engine (Hive
+# catalog on Derby, partitioned Parquet tables, dynamic overwrite, joins, aggregates, the PII
+# hash), on a throwaway metastore, so it needs no lock and touches no data.
+WORKLOAD = [
+    "create database if not exists silver",
+    "create table silver.t (id bigint, name string, day date) using parquet partitioned by (day)",
+    "insert overwrite table silver.t partition (day) select id, cast(id as string), "
+    "date_add(date'2013-01-01', cast(id % 3 as int)) from range(100)",
+    "alter table silver.t recover partitions",
+    "show table extended in silver like '*'",
+    "describe extended silver.t",
+    "create or replace temporary view v as select day, count(*) n, avg(id) m from silver.t "
+    "group by day",
+    "select t.day, v.n, row_number() over (partition by t.day order by t.id) r, "
+    "reflect('org.apache.commons.codec.digest.HmacUtils', 'hmacSha256Hex', 'k', t.name) h "
+    "from silver.t join v on t.day = v.day",
+    "create table silver.u using parquet as select * from silver.t where id > 50",
+    "show databases",
+]
+
+
+def _workload(java_option: str) -> None:
+    from pyspark.sql import SparkSession
+
+    with tempfile.TemporaryDirectory() as scratch:
+        spark = (
+            SparkSession.builder.master("local[*]")
+            .enableHiveSupport()
+            .config("spark.sql.warehouse.dir", f"{scratch}/warehouse")
+            .config(
+                "spark.hadoop.javax.jdo.option.ConnectionURL",
+                f"jdbc:derby:;databaseName={scratch}/metastore_db;create=true",
+            )
+            .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={scratch} {java_option}")
+            .config("spark.driver.host", "127.0.0.1")
+            .config("spark.driver.bindAddress", "127.0.0.1")
+            .config("spark.ui.enabled", "false")
+            .config("spark.ui.showConsoleProgress", "false")
+            .getOrCreate()
+        )
+        for statement in WORKLOAD:
+            spark.sql(statement).collect()
+        # The JVM writes the archive as it exits: stop it and wait, so the dump is complete
+        # when this process returns.
+        jvm = spark.sparkContext._gateway.proc
+        spark.stop()
+        jvm.stdin.close()
+        jvm.wait(timeout=300)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1:  # the workload, in a process of its own
+        _workload(sys.argv[1])
+    else:  # `make install`
+        ensure_archive(print)
