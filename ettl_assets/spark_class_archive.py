@@ -52,12 +52,16 @@ def export_java_options() -> None:
 
 
 def _run_workload(java_option: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "ettl_assets.spark_class_archive", java_option],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    # In a scratch working directory: a JVM that refuses an archive may crash, and writes its
+    # hs_err_pid*.log there, not into the caller's directory.
+    with tempfile.TemporaryDirectory() as scratch:
+        return subprocess.run(
+            [sys.executable, "-m", "ettl_assets.spark_class_archive", java_option],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            cwd=scratch,
+        )
 
 
 def ensure_archive(log: Callable[[str], None]) -> None:
@@ -85,6 +89,9 @@ def _dump(archive: Path, log: Callable[[str], None]) -> None:
         partial.unlink(missing_ok=True)
         return
     partial.rename(archive)
+    for older in archive.parent.glob("spark-classes-*.jsa"):  # of a former Java or pyspark
+        if older != archive:
+            older.unlink()
 
 
 # The workload the archive is dumped from: what a dbt step does on the embedded engine (Hive
