@@ -66,7 +66,7 @@ spark-server-stop: install
 	$(BIN)/ettl spark-server stop
 
 # Benchmarks (not tests): the platform vs bare pyarrow / hand-written PySpark, and how a
-# backfill's cost follows rows. Own data dirs under data/bench/. Quick: small volume, ~25 min on
+# backfill's cost follows rows. Own data dirs under data/bench/. Quick: small volume, ~18 min on
 # 2 cores; full: the goals' volumes (a year, 30x flights), hours.
 bench: install
 	$(BIN)/python bench/bench.py --mode quick

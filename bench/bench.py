@@ -55,7 +55,7 @@ class Mode:
 
 
 MODES = {
-    # The same measures at small volume, each a median of 3: ~25 min on 2 cores.
+    # The same measures at small volume, each a median of 3: ~18 min on 2 cores.
     "quick": Mode(
         p1_days=("2013-06-01", "2013-06-30"),
         p2_days=("2013-06-01", "2013-06-14"),
