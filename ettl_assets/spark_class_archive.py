@@ -80,12 +80,12 @@ def _dump(archive: Path, log: Callable[[str], None]) -> None:
     log(f"dumping the embedded Spark's class-data archive to {archive} (once, ~1 min)")
     partial = archive.with_suffix(".partial")
     partial.unlink(missing_ok=True)
-    dumped = _run_workload(f"-XX:ArchiveClassesAtExit={partial}")
-    checked = _run_workload(f"-XX:SharedArchiveFile={partial} -Xshare:on") if dumped else None
-    if dumped.returncode or not checked or checked.returncode:
-        failed = checked if dumped.returncode == 0 and checked else dumped
-        lines = (failed.stderr or failed.stdout).strip().splitlines()
-        log(f"no class-data archive, Spark starts without it: {lines[-1] if lines else failed}")
+    result = _run_workload(f"-XX:ArchiveClassesAtExit={partial}")
+    if result.returncode == 0:  # dumped: keep it only if a JVM maps it
+        result = _run_workload(f"-XX:SharedArchiveFile={partial} -Xshare:on")
+    if result.returncode:
+        lines = (result.stderr or result.stdout).strip().splitlines()
+        log(f"no class-data archive, Spark starts without it: {lines[-1] if lines else result}")
         partial.unlink(missing_ok=True)
         return
     partial.rename(archive)
