@@ -7,7 +7,7 @@ Read from the table's Parquet files like the row counts (row_counts.py), not thr
 import dagster as dg
 import pandas as pd
 
-from ettl_assets.transform.row_counts import ModelTable, table_dataset, window_filter
+from ettl_assets.transform.row_counts import ModelTable, window_scanner
 
 PREVIEW_ROWS = 10
 
@@ -32,8 +32,7 @@ def table_preview(
     table: ModelTable, start: str | None = None, end: str | None = None, rows: int = PREVIEW_ROWS
 ) -> dg.MetadataValue:
     """The first `rows` rows of the table (of the run's window when it is partitioned)."""
-    dataset = table_dataset(table)
-    if not dataset.files:  # nothing written yet (see rows_in_window)
+    scanner = window_scanner(table, start, end)
+    if scanner is None:
         return dg.MetadataValue.md("(no rows)")
-    head = dataset.head(rows, filter=window_filter(table, start, end))
-    return dg.MetadataValue.md(markdown_table(head.to_pandas()))
+    return dg.MetadataValue.md(markdown_table(scanner.head(rows).to_pandas()))

@@ -44,10 +44,6 @@ def model_tables(manifest: Mapping[str, Any]) -> dict[dg.AssetKey, ModelTable]:
     return tables
 
 
-def table_dataset(table: ModelTable) -> ds.Dataset:
-    return ds.dataset(table.path, format="parquet", partitioning="hive")
-
-
 def window_filter(
     table: ModelTable, start: str | None = None, end: str | None = None
 ) -> ds.Expression | None:
@@ -59,11 +55,19 @@ def window_filter(
     return (column >= start) & (column < end)
 
 
+def window_scanner(
+    table: ModelTable, start: str | None = None, end: str | None = None
+) -> ds.Scanner | None:
+    """The table's rows in [start, end) (all rows when unpartitioned), read from its Parquet
+    files; None for a table no run has written a row to yet (a source with no delivery): it
+    has no files, so no partition column to filter on."""
+    dataset = ds.dataset(table.path, format="parquet", partitioning="hive")
+    if not dataset.files:
+        return None
+    return dataset.scanner(filter=window_filter(table, start, end))
+
+
 def rows_in_window(table: ModelTable, start: str | None = None, end: str | None = None) -> int:
     """Rows in [start, end) of the partition column, or all rows of an unpartitioned table."""
-    dataset = table_dataset(table)
-    # A table no run has written a row to (a source with no delivery yet) has no files, so no
-    # partition column to filter on.
-    if not dataset.files:
-        return 0
-    return dataset.count_rows(filter=window_filter(table, start, end))
+    scanner = window_scanner(table, start, end)
+    return scanner.count_rows() if scanner is not None else 0
