@@ -25,28 +25,26 @@ from dagster_k8s.container_context import K8sContainerContext
 from dagster_k8s.job import DagsterK8sJobConfig, construct_dagster_k8s_job
 from dagster_shared import record  # Definitions is a record
 
-from ettl_assets import cli, execution, settings
+from ettl_assets import cli, execution, settings, spark_server
 from ettl_assets.automation import all_tiers_daily_job
 from ettl_assets.definitions import defs
 from ettl_assets.launch import RunOutcome
+from tests.deploy.chart import (
+    DAGSTER_HOME,
+    DEPLOY,
+    IMAGE,
+    KUBECONFIG,
+    NAMESPACE,
+    RELEASE,
+    USER_CODE,
+    VALUES,
+    chart_code_location_context,
+    chart_run_launcher,
+)
 
 KUBERNETES_VERSION = "1.33.0"  # the cluster release the manifests must be valid for
 ROOT = settings.PROJECT_ROOT
-DEPLOY = ROOT / "deploy"
-VALUES = yaml.safe_load((DEPLOY / "helm" / "values.yaml").read_text())
-(USER_CODE,) = VALUES["dagster-user-deployments"]["deployments"]
-IMAGE = f"{USER_CODE['image']['repository']}:{USER_CODE['image']['tag']}"
-RELEASE = NAMESPACE = "dagster"  # `helm install dagster ... --namespace dagster` in these tests
 DAY = "2013-01-05"
-# A kubeconfig that only needs to parse: no call ever reaches its server.
-KUBECONFIG = """
-apiVersion: v1
-kind: Config
-clusters: [{name: test, cluster: {server: "https://127.0.0.1:6443"}}]
-users: [{name: test, user: {token: test}}]
-contexts: [{name: test, context: {cluster: test, user: test}}]
-current-context: test
-"""
 # One daily asset per tier. Silver and gold models share one dbt step (and so one pod).
 TIER_ASSETS = {
     "bronze": dg.AssetKey(["bronze", "flights"]),
@@ -69,50 +67,6 @@ def k8s_daily_job() -> dg.JobDefinition:
     """The daily job as the k8s deployment builds it (module-level, for dg.reconstructable)."""
     k8s_defs = record.copy(defs, executor=execution.executor_for("k8s"))  # all else as is
     return k8s_defs.resolve_job_def(all_tiers_daily_job.name)
-
-
-# --- what the chart passes on, from deploy/helm/values.yaml ------------------------------------
-
-
-def chart_run_launcher(kubeconfig: Path) -> dict[str, Any]:
-    """The instance's run launcher as the chart writes it from the values
-    (templates/helpers/instance/_run-launcher.tpl); only the kubeconfig is the test's."""
-    run_k8s = VALUES["runLauncher"]["config"]["k8sRunLauncher"]["runK8sConfig"]
-    return {
-        "module": "dagster_k8s",
-        "class": "K8sRunLauncher",
-        "config": {
-            "load_incluster_config": False,
-            "kubeconfig_file": str(kubeconfig),
-            "job_namespace": NAMESPACE,
-            "service_account_name": RELEASE,
-            "dagster_home": "/opt/dagster/dagster_home",
-            "instance_config_map": f"{RELEASE}-instance",
-            "postgres_password_secret": VALUES["global"]["postgresqlSecretName"],
-            "run_k8s_config": {
-                "pod_spec_config": run_k8s["podSpecConfig"],
-                "container_config": run_k8s["containerConfig"],
-            },
-        },
-    }
-
-
-def chart_code_location_context() -> dict[str, Any]:
-    """The container context the chart gives the code server (dagster-user-deployments helper
-    `k8sContainerContext`, includeConfigInLaunchedRuns): every run and step pod inherits it."""
-    return {
-        "k8s": {
-            "image_pull_policy": USER_CODE["image"]["pullPolicy"],
-            "env_config_maps": [f"{RELEASE}-dagster-user-deployments-{USER_CODE['name']}-user-env"],
-            "env_secrets": [secret["name"] for secret in USER_CODE["envSecrets"]],
-            "volume_mounts": USER_CODE["volumeMounts"],
-            "volumes": USER_CODE["volumes"],
-            "resources": USER_CODE["resources"],
-            "namespace": NAMESPACE,
-            "service_account_name": f"{RELEASE}-dagster-user-deployments-user-deployments",
-            "run_k8s_config": {"pod_spec_config": {"automount_service_account_token": True}},
-        }
-    }
 
 
 # --- the run tags of each way a run starts -------------------------------------------------------
@@ -269,7 +223,7 @@ def test_one_setting_picks_the_executor():
 
 def shipped_manifests() -> list[tuple[str, dict[str, Any]]]:
     found = []
-    for path in sorted((DEPLOY / "k8s").glob("*.yaml")):
+    for path in sorted([*(DEPLOY / "k8s").glob("*.yaml"), *(DEPLOY / "kind").glob("*.yaml")]):
         for document in yaml.safe_load_all(path.read_text()):
             found.append((f"{path.name}:{document['metadata']['name']}", document))
     return found
@@ -362,7 +316,7 @@ def test_dagster_cloud_yaml_is_the_same_code_location_with_a_valid_k8s_context()
         K8sContainerContext.create_from_config({"k8s": {"unexpected_field": 1}})
     # The run pod dagster-k8s builds from it (the step pods add the executor's and op tags').
     job_config = DagsterK8sJobConfig(
-        job_image=IMAGE, dagster_home="/opt/dagster/dagster_home", instance_config_map="instance"
+        job_image=IMAGE, dagster_home=DAGSTER_HOME, instance_config_map="instance"
     )
     run_job = construct_dagster_k8s_job(
         job_config, ["dagster", "api", "execute_run"], "dagster-run-x", context.run_k8s_config
@@ -374,24 +328,14 @@ def test_dagster_cloud_yaml_is_the_same_code_location_with_a_valid_k8s_context()
     assert {"name": "ettl-data", "mountPath": "/data"} in pod["containers"][0]["volumeMounts"]
 
 
-def test_the_image_user_is_the_pods_user():
-    dockerfile = (DEPLOY / "Dockerfile").read_text()
-    uid = str(execution.RUN_AS_USER)
-    assert f"useradd --uid {uid} " in dockerfile
-    assert re.search(rf"^USER {uid}:{uid}$", dockerfile, re.MULTILINE)
-    assert USER_CODE["podSecurityContext"]["runAsUser"] == execution.RUN_AS_USER
-    run_pod = VALUES["runLauncher"]["config"]["k8sRunLauncher"]["runK8sConfig"]["podSpecConfig"]
-    assert run_pod["securityContext"]["runAsUser"] == execution.RUN_AS_USER
-
-
-def test_the_image_is_built_for_the_k8s_deployment():
-    """What a pod relies on (the Dockerfile itself is built outside these tests)."""
-    dockerfile = (DEPLOY / "Dockerfile").read_text()
-    # Pods pass their whole command as args: the image must have no ENTRYPOINT.
-    assert not re.search(r"^ENTRYPOINT", dockerfile, re.MULTILINE)
-    assert "openjdk-17-jre-headless" in dockerfile
-    assert re.search(r"^ENV ETTL_DEPLOYMENT=k8s", dockerfile, re.MULTILINE)
-    prepare = re.search(r"dagster-dbt project prepare-and-package --file (\S+)", dockerfile)
-    assert (ROOT / prepare.group(1)).is_file()
-    ignored = (ROOT / ".dockerignore").read_text().split()
-    assert {".venv", "data", "dagster_home/*", "dbt_project/target"} <= set(ignored)
+def test_the_kind_thrift_server_is_the_one_ettl_starts_but_listening_on_the_pod(monkeypatch):
+    """deploy/kind/spark-thrift.yaml runs `ettl spark-server start`'s spark-submit, on /data."""
+    monkeypatch.setenv(settings.DATA_DIR_ENV, "/data")
+    (deployment,) = [
+        m for n, m in SHIPPED if n == "spark-thrift.yaml:spark-thrift" and m["kind"] == "Deployment"
+    ]
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    port = container["ports"][0]["containerPort"]
+    local = spark_server.spark_submit_command("0.0.0.0", port)
+    assert container["args"] == ["spark-submit", *local[1:]]  # the image's spark-submit on PATH
+    assert container["image"] == IMAGE
