@@ -101,7 +101,10 @@ def machine(tmp_path_factory) -> dict[str, Any]:
     _run([str(BIN / "ettl"), "spark-server", "start"], env, "k8s-step-thrift-start")
     pid = int((data / "spark-server" / "server.pid").read_text())
     try:
-        yield {"root": root, "data": data, "home": home, "port": port}
+        yield {
+            "root": root, "data": data, "home": home, "port": port,
+            "secrets": filled_in_secrets(),  # what `kubectl apply` of the filled-in copy holds
+        }  # fmt: skip
     finally:
         stopped = subprocess.run([str(BIN / "ettl"), "spark-server", "stop"], env=env, timeout=120)
         with contextlib.suppress(ProcessLookupError):  # never leave a JVM behind
@@ -112,7 +115,7 @@ def machine(tmp_path_factory) -> dict[str, Any]:
 # --- a pod of the Job, on this machine -----------------------------------------------------------
 
 
-def test_secrets() -> dict[str, dict[str, str]]:
+def filled_in_secrets() -> dict[str, dict[str, str]]:
     """The secrets of deploy/k8s/secrets.example.yaml, each placeholder a fresh random value."""
     example = yaml.safe_load_all((DEPLOY / "k8s" / "secrets.example.yaml").read_text())
     return {
@@ -122,9 +125,6 @@ def test_secrets() -> dict[str, dict[str, str]]:
         }
         for secret in example
     }
-
-
-test_secrets.__test__ = False  # a helper, not a test
 
 
 def local_folders(pod: dict[str, Any], machine: dict[str, Any]) -> dict[str, str]:
@@ -163,7 +163,7 @@ def pod_environment(container: dict[str, Any], machine: dict[str, Any]) -> dict[
     config_maps[USER_ENV_CONFIG_MAP].update(
         ETTL_SPARK_HOST="127.0.0.1", ETTL_SPARK_PORT=str(machine["port"])
     )
-    secret_data = test_secrets()
+    secret_data = machine["secrets"]
     for source in container["envFrom"]:
         if "configMapRef" in source:
             env.update(config_maps[source["configMapRef"]["name"]])
