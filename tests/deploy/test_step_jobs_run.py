@@ -189,9 +189,8 @@ def run_pod(manifest: dict[str, Any], machine: dict[str, Any]) -> int:
     env = {name: on_this_machine(value, folders) for name, value in env.items()}
     name = manifest["metadata"]["name"]
     ARTIFACTS.mkdir(exist_ok=True)
-    with (ARTIFACTS / f"k8s-step-{manifest['metadata']['labels']['dagster/op']}.log").open(
-        "w"
-    ) as log:
+    step = manifest["metadata"]["labels"]["dagster/op"]
+    with (ARTIFACTS / f"k8s-step-{step}.log").open("w") as log:
         process = subprocess.run(
             [on_this_machine(arg, folders) for arg in command],
             env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, timeout=STEP_TIMEOUT_SECONDS,
