@@ -97,9 +97,9 @@ def hive_site(metastore: PostgresMetastore) -> str:
         "javax.jdo.option.ConnectionPassword": metastore.password,
         # The schema exists (init_schema); never let the client alter it (see the module doc).
         "datanucleus.schema.autoCreateAll": "false",
-        # Hive 2.3.10's client compares its own version with the schema's 2.3.0 and refuses to
-        # start when verification is on; the schema is the one for every 2.3.x.
-        "hive.metastore.schema.verification": "false",
+        # Refuse a database whose schema is not the one this client expects (2.3.0 for every
+        # Hive 2.3.x), instead of writing into it.
+        "hive.metastore.schema.verification": "true",
     }
     entries = "".join(
         f"  <property><name>{escape(key)}</name><value>{escape(value)}</value></property>\n"

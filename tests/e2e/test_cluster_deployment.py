@@ -29,6 +29,7 @@ from dagster import DagsterInstance, DagsterRunStatus
 from pyhive import hive
 
 from ettl_assets import metastore, settings, spark_cluster, spark_server
+from ettl_assets.automation import daily_schedule
 from ettl_assets.pii_key import PII_KEY_ENV
 from tests.e2e.helpers import (
     BIN,
@@ -174,9 +175,12 @@ def test_runs_and_their_events_are_in_postgres(cluster, postgres):
     # The daily schedule's state, started the way a user does, is kept there too.
     run_command([str(BIN / "dagster"), "schedule", "start", "--start-all",
                  "-m", "ettl_assets.definitions"], "cluster-schedule-start")  # fmt: skip
-    running = postgres.psql("select instigator_name from instigators where status = 'RUNNING'",
-                            "dagster")  # fmt: skip
-    assert running.split() == ["daily_schedule"] or "daily" in running, running
+    running = postgres.psql(
+        "select instigator_body from instigators "
+        "where status = 'RUNNING' and instigator_type = 'SCHEDULE'",
+        "dagster",
+    )
+    assert f'"{daily_schedule.name}"' in running, running
 
 
 def test_a_dbt_session_writes_while_the_thrift_server_writes_on_one_metastore(
