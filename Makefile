@@ -11,7 +11,7 @@ export ETTL_DATA_DIR ?= $(CURDIR)/data
 export DAGSTER_HOME ?= $(CURDIR)/dagster_home
 
 .PHONY: install run run-year test dev lint clean bench bench-full spark-server spark-server-stop \
-	browser
+	browser postgres
 
 install: $(VENV)/.installed
 
@@ -37,7 +37,7 @@ run: install
 run-year:
 	$(MAKE) run START=2013-01-01 END=2013-12-31
 
-test: install browser
+test: install browser postgres
 	$(BIN)/pytest
 
 # The browser tests drive Debian's Chromium through Debian's chromedriver (their versions match;
@@ -49,6 +49,20 @@ browser:
 	fi
 	@for binary in $(BROWSER_BINARIES); do test -x $$binary || { \
 		echo "make browser: $$binary is missing and could not be installed (apt-get needs root)" >&2; \
+		exit 1; }; done
+
+# PostgreSQL for the shared Hive metastore and Dagster's storage of the thrift/k8s deployments
+# (README "Shared Spark server"): Debian's server and client, and its JDBC driver for Spark.
+# The tests start a throwaway server of their own with these binaries. Not needed by `make run`.
+POSTGRES_FILES := /usr/lib/postgresql/15/bin/postgres /usr/bin/psql /usr/share/java/postgresql.jar
+postgres:
+	@if [ ! -x /usr/lib/postgresql/15/bin/postgres ] || [ ! -x /usr/bin/psql ] \
+		|| [ ! -f /usr/share/java/postgresql.jar ]; then \
+		apt-get update && apt-get install -y --no-install-recommends postgresql \
+			libpostgresql-jdbc-java; \
+	fi
+	@for file in $(POSTGRES_FILES); do test -e $$file || { \
+		echo "make postgres: $$file is missing and could not be installed (apt-get needs root)" >&2; \
 		exit 1; }; done
 
 # The UI with the project's instance (DAGSTER_HOME above). Loopback only unless asked:

@@ -10,8 +10,9 @@ ettl plan [--apply]               what changed since the last build, and the bac
 ettl drift [--source S]           per source: the days its delivered schema changed, and how
 ettl lineage ASSET [--column C] [--downstream]
                                   where an asset or column comes from (or goes to), as a tree
-ettl spark-server start|stop|status
+ettl spark-server start|stop|status [--cluster]
                                   the local Spark Thrift server of the `thrift` target
+                                  (--cluster: on a loopback master and two workers)
 ettl backup [--to URL]            bronze and gold, files + table definitions, to a backup
                                   (default data/backups/<UTC time>/; any fsspec URL)
 ettl restore --from URL           a backup into an empty warehouse; its tables declared to Spark
@@ -239,7 +240,7 @@ def spark_server(args: argparse.Namespace) -> int:
 
     try:
         if args.action == "start":
-            server.start()
+            server.start(cluster=args.cluster)
         elif args.action == "stop":
             server.stop()
         else:
@@ -247,6 +248,7 @@ def spark_server(args: argparse.Namespace) -> int:
             host, port = settings.spark_server_address()
             state = f"running (pid {pid})" if pid else "not running"
             print(f"Spark Thrift server for {settings.data_dir()} on {host}:{port}: {state}")
+            print("\n".join(server.cluster_status_lines()))
             return 0 if pid else 3
     except server.SparkServerError as exc:
         print(f"ettl: {exc}", file=sys.stderr)
@@ -356,6 +358,10 @@ def main(argv: list[str] | None = None) -> int:
     command.set_defaults(handler=lineage)
     command = commands.add_parser("spark-server", help="the local Spark Thrift server")
     command.add_argument("action", choices=["start", "stop", "status"])
+    command.add_argument(
+        "--cluster", action="store_true",
+        help="start: run it on a standalone master and two workers (loopback)",
+    )  # fmt: skip
     command.set_defaults(handler=spark_server)
     command = commands.add_parser("backup", help="bronze and gold to a backup location")
     command.add_argument(

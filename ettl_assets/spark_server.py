@@ -4,10 +4,12 @@ It listens on loopback, on the project's warehouse and metastore, and stays up b
 a warm server skips the JVM start every dbt step of the `local` target pays, and it is the one
 JVM holding the Derby metastore, so any number of runs can use it at once (trap 1 is gone).
 While it runs, the `local` target cannot open the metastore: stop it to go back.
+
+`--cluster` runs it as the driver of a Spark standalone cluster on loopback (spark_cluster.py),
+and with ETTL_METASTORE_URL set its catalog is in PostgreSQL (metastore.py) instead of Derby.
 """
 
 import os
-import signal
 import socket
 import subprocess
 import time
@@ -16,11 +18,15 @@ from pathlib import Path
 
 import pyspark
 
-from ettl_assets import settings
+from ettl_assets import metastore, settings, spark_cluster
 
 THRIFT_SERVER_CLASS = "org.apache.spark.sql.hive.thriftserver.HiveThriftServer2"
 READY_TIMEOUT_SECONDS = 240  # ~30 s on 2 cores when warm on disk; a cold JVM takes longer
-STOP_TIMEOUT_SECONDS = 20
+# The server's web UI on a cluster, whose REST API (/api/v1) shows where its tasks ran.
+UI_PORT_ENV = "ETTL_SPARK_UI_PORT"
+DEFAULT_UI_PORT = 4040
+# Per executor, within a worker's 1 GB (spark_cluster.WORKER_MEMORY).
+EXECUTOR_MEMORY = "768m"
 LOOPBACK = {"127.0.0.1", "localhost"}
 
 
@@ -47,14 +53,24 @@ def server_files() -> ServerFiles:
     return ServerFiles(settings.data_dir() / "spark-server")
 
 
-def spark_submit_command(host: str, port: int) -> list[str]:
+def ui_port() -> int:
+    return int(os.environ.get(UI_PORT_ENV, DEFAULT_UI_PORT))
+
+
+def spark_submit_command(host: str, port: int, master: str | None = None) -> list[str]:
+    """The server's command: in local mode, or as the driver of the cluster at `master`."""
     spark_home = Path(pyspark.__file__).parent
     data = settings.data_dir()
+    shared_metastore = metastore.configured()
     conf = {
         "spark.sql.warehouse.dir": str(settings.warehouse_dir()),
         # The same Derby metastore as the `local` target: switching targets keeps the tables.
+        # Or the shared PostgreSQL one; the rest of its connection is in the hive-site.xml
+        # the class path below leads to (the password is kept off this command line).
         "spark.hadoop.javax.jdo.option.ConnectionURL": (
-            f"jdbc:derby:;databaseName={data / 'metastore_db'};create=true"
+            shared_metastore.url
+            if shared_metastore
+            else f"jdbc:derby:;databaseName={data / 'metastore_db'};create=true"
         ),
         "spark.driver.extraJavaOptions": f"-Dderby.system.home={data}",
         "spark.driver.host": "127.0.0.1",
@@ -64,8 +80,22 @@ def spark_submit_command(host: str, port: int) -> list[str]:
         "spark.sql.shuffle.partitions": "4",
         "spark.ui.enabled": "false",
     }
+    if shared_metastore:
+        conf["spark.driver.extraClassPath"] = metastore.driver_class_path()
+    if master:
+        conf |= {
+            # One 1-core executor per worker: both workers take part in every job.
+            "spark.executor.cores": "1",
+            "spark.cores.max": str(spark_cluster.WORKERS * spark_cluster.WORKER_CORES),
+            "spark.executor.memory": EXECUTOR_MEMORY,
+            # The UI's REST API tells which executor ran which tasks.
+            "spark.ui.enabled": "true",
+            "spark.ui.port": str(ui_port()),
+        }
     command = [str(spark_home / "bin" / "spark-submit"), "--class", THRIFT_SERVER_CLASS,
                "--name", "ettl-spark-thrift-server", "--driver-memory", "4g"]  # fmt: skip
+    if master:
+        command += ["--master", master]
     for key, value in conf.items():
         command += ["--conf", f"{key}={value}"]
     command += ["--hiveconf", f"hive.server2.thrift.port={port}"]
@@ -121,8 +151,9 @@ def answers_sql(host: str, port: int) -> bool:
         return False
 
 
-def start(progress=print) -> int:
-    """Start the server (or find it running) and wait until it answers SQL. Returns its pid."""
+def start(progress=print, cluster: bool = False) -> int:
+    """Start the server (or find it running) and wait until it answers SQL. Returns its pid.
+    With `cluster`, first the standalone cluster it then runs on."""
     host, port = settings.spark_server_address()
     if host not in LOOPBACK:
         raise SparkServerError(
@@ -140,11 +171,17 @@ def start(progress=print) -> int:
             f"set {settings.SPARK_PORT_ENV} to a free port"
         )
     if pid is None:
+        try:
+            metastore.prepare()
+            master = spark_cluster.start(progress) if cluster else None
+        except (metastore.MetastoreError, spark_cluster.ClusterError) as exc:
+            raise SparkServerError(str(exc)) from exc
         files.root.mkdir(parents=True, exist_ok=True)
         with files.log.open("ab") as log:
             process = subprocess.Popen(
-                spark_submit_command(host, port), stdout=log, stderr=subprocess.STDOUT,
+                spark_submit_command(host, port, master), stdout=log, stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL, cwd=files.root, start_new_session=True,
+                env=spark_cluster.environment(),  # loopback only, on a cluster too
             )  # fmt: skip
         pid = process.pid
         files.pid.write_text(str(pid))
@@ -165,27 +202,41 @@ def start(progress=print) -> int:
             next_report += 10
         time.sleep(2)
     progress(f"Spark Thrift server ready on {host}:{port} after {time.monotonic() - began:.0f} s")
+    if spark_cluster.running():
+        progress(f"  its UI and REST API: http://127.0.0.1:{ui_port()}/api/v1/applications")
+        progress(f"  logs: {files.log} (server), {spark_cluster.cluster_root()}/*.log (master, "
+                 "workers), work/<worker>/<app>/<executor>/stderr (executors)")  # fmt: skip
     return pid
 
 
 def stop(progress=print) -> bool:
-    """Stop this data dir's server: SIGTERM to its process group, SIGKILL if it lingers."""
+    """Stop this data dir's server, then its cluster if it has one: SIGTERM to each process
+    group, SIGKILL if it lingers (some JVMs here ignore SIGTERM)."""
     files = server_files()
     pid = running_pid()
-    if pid is None:
-        files.pid.unlink(missing_ok=True)
-        progress("no Spark Thrift server is running for this data dir")
-        return False
-    os.killpg(pid, signal.SIGTERM)
-    deadline = time.monotonic() + STOP_TIMEOUT_SECONDS
-    while running_pid() is not None and time.monotonic() < deadline:
-        time.sleep(0.5)
-    if running_pid() is not None:  # some JVMs here ignore SIGTERM (see shared/DESIGN.md)
-        os.killpg(pid, signal.SIGKILL)
     files.pid.unlink(missing_ok=True)
-    progress(f"Spark Thrift server stopped (pid {pid})")
-    return True
+    if pid is not None:
+        spark_cluster.stop_process_group(pid)
+        progress(f"Spark Thrift server stopped (pid {pid})")
+    cluster_stopped = spark_cluster.stop(progress)
+    if pid is None and not cluster_stopped:
+        progress("no Spark Thrift server is running for this data dir")
+    return pid is not None or cluster_stopped
 
 
 def _tail(path: Path, lines: int = 20) -> str:
     return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def cluster_status_lines() -> list[str]:
+    """What `ettl spark-server status` says about the cluster: each JVM, running or not."""
+    if not spark_cluster.running():
+        return ["no Spark cluster for this data dir (`start --cluster` starts one)"]
+    lines = []
+    for process in spark_cluster.processes():
+        pid = process.pid()
+        state = f"running (pid {pid})" if pid else "not running"
+        lines.append(f"  Spark {process.name}: {state}, log {process.log}")
+    workers = spark_cluster.alive_workers(spark_cluster.master_status())
+    lines.append(f"  master {spark_cluster.master_url()}: {workers} worker(s) registered")
+    return lines
