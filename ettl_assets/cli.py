@@ -92,11 +92,11 @@ def run(args: argparse.Namespace) -> int:
     from ettl_assets.definitions import defs
     from ettl_assets.launch import launch_isolating_sources
 
+    keys = _chosen_assets(args, defs.resolve_asset_graph())  # an unknown --source stops here
     if not args.skip_landing:
         land(args)
     print(f"materializing bronze -> silver -> gold for {start}..{end}: bronze first, then "
           "everything downstream of the sources that landed (Dagster logs follow)")  # fmt: skip
-    keys = _chosen_assets(args, defs.resolve_asset_graph())
     outcome = launch_isolating_sources(keys, str(start), str(end), {"ettl/run": f"{start}..{end}"})
     for launched in outcome.runs:
         _print_run(launched)
