@@ -53,3 +53,9 @@ def test_a_backfill_limited_to_a_source_touches_its_downstream_only(capsys):
                if line.startswith("  silver") or line.startswith("  gold")}  # fmt: skip
     # weather's silver model and the gold built from it; no other source's silver
     assert planned == {"silver/stg_weather__observations", "gold/fct_hourly_weather_delays"}
+
+
+def test_an_unknown_source_stops_a_run_before_anything_is_landed(data_dir):
+    with pytest.raises(SystemExit, match="^ettl: no source 'nope'; sources: airlines, "):
+        main(["run", "--start", "2013-01-01", "--end", "2013-01-01", "--source", "nope"])
+    assert not (data_dir / "landing").exists()
