@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 START ?= 2013-01-01
 END ?= 2013-01-31
 
-export ETTL_DATA_DIR ?= $(CURDIR)/data
+# The data dir is ettl.yaml's (or ETTL_DATA_DIR when set): `ettl` exports it to what it starts.
 export DAGSTER_HOME ?= $(CURDIR)/dagster_home
 
 .PHONY: install run run-year test dev lint clean bench bench-full spark-server spark-server-stop \

@@ -94,7 +94,9 @@ class Workspace:
         home = self.root / "dagster_home"
         home.mkdir(parents=True, exist_ok=True)
         shutil.copy(ROOT / "dagster_home" / "dagster.yaml", home)
-        self.env = {**os.environ, "ETTL_DATA_DIR": str(self.data), "DAGSTER_HOME": str(home)}
+        # Its own landing root too: ettl.yaml may name a shared one.
+        self.env = {**os.environ, "ETTL_DATA_DIR": str(self.data), "DAGSTER_HOME": str(home),
+                    "ETTL_LANDING_ROOT": str(self.data / "landing")}  # fmt: skip
         self.env.pop("OPENLINEAGE_URL", None)  # a benchmark does not post to a Marquez
         self.advance: Advance = lambda _: None  # the bench's progress bar, set by main()
 
@@ -176,7 +178,9 @@ def median_of(reps: int, measure: Callable[[int], float]) -> float:
 
 def p1_bronze_vs_pyarrow(workspace: Workspace, mode: Mode) -> dict[str, float]:
     """In process, alternating: the platform's ingest of each delivery vs bare pyarrow."""
-    os.environ.update(ETTL_DATA_DIR=str(workspace.data))
+    os.environ.update(
+        ETTL_DATA_DIR=str(workspace.data), ETTL_LANDING_ROOT=str(workspace.data / "landing")
+    )
     from ettl_assets import settings
     from ettl_assets.sources.bronze import bronze_file, ingest, quarantine_dir
     from ettl_assets.sources.registry import load_registry

@@ -8,9 +8,9 @@ import json
 
 import dagster as dg
 
-from ettl_assets import settings
 from ettl_assets.partitions import daily_partitions
 from ettl_assets.sources.bronze import bronze_key
+from ettl_assets.sources.landing_zone import LandingZone
 from ettl_assets.sources.registry import SourceSpec
 
 all_tiers_daily_job = dg.define_asset_job(
@@ -20,22 +20,26 @@ all_tiers_daily_job = dg.define_asset_job(
     description="Every tier for one day; the reference snapshots are rebuilt with it.",
 )
 
-# Each day at 06:00 (UTC), materialize the latest complete day of every tier.
+# Each day at 06:00 in the configured timezone, materialize yesterday (the newest partition)
+# of every tier.
 daily_schedule = dg.build_schedule_from_partitioned_job(
     all_tiers_daily_job, hour_of_day=6, default_status=dg.DefaultScheduleStatus.STOPPED
 )
 
 
-def landed_files(spec: SourceSpec) -> dict[str, int]:
-    """day -> modification time (ns) of each file the daily source has delivered."""
-    pattern = spec.landing_path(settings.landing_dir(), "*")
+def landed_files(spec: SourceSpec, zone: LandingZone) -> dict[str, int | str]:
+    """day -> version of each file the daily source has delivered into the landing root (its
+    modification time, or a fingerprint where the filesystem keeps none: landing_zone.py)."""
+    pattern = spec.landing_file("*")
+    prefix, suffix = pattern.split("*")
     found = {}
+    # Only days of the partitions (first day through yesterday): a file dated today is not a
+    # complete day yet, and is requested on the first tick after midnight.
     valid_days = set(daily_partitions.get_partition_keys())
-    prefix, suffix = pattern.name.split("*")
-    for path in pattern.parent.glob(pattern.name):
-        day = path.name[len(prefix) : len(path.name) - len(suffix)]
+    for relative in zone.glob(pattern):
+        day = relative[len(prefix) : len(relative) - len(suffix)]
         if day in valid_days:
-            found[day] = path.stat().st_mtime_ns
+            found[day] = zone.version(relative)
     return found
 
 
@@ -53,7 +57,8 @@ def build_landing_sensor(specs: list[SourceSpec]) -> dg.SensorDefinition:
     )
     def landing_files(context: dg.SensorEvaluationContext):
         seen = json.loads(context.cursor) if context.cursor else None
-        now = {spec.name: landed_files(spec) for spec in daily}
+        zone = LandingZone.configured()
+        now = {spec.name: landed_files(spec, zone) for spec in daily}
         if seen is None:  # first tick: what is already there is the baseline, not news
             context.update_cursor(json.dumps(now))
             return dg.SkipReason("recorded the files already landed; watching for new ones")

@@ -1,10 +1,11 @@
 """`ettl`: the project's command line.
 
 ettl land [--start D] [--end D] [--scale N]
-                                  write the sample source files into data/landing/ (N x flights)
-ettl run  [--start D] [--end D]   land, then materialize bronze -> silver -> gold for the window
-                                  (a broken source stops only its own chain)
-ettl backfill --from-tier T --start D --end D [--dry-run]
+                                  write the sample source files into the landing root (N x flights)
+ettl run  [--start D] [--end D] [--source S]...
+                                  land, then materialize bronze -> silver -> gold for the window
+                                  (default: yesterday; a broken source stops only its own chain)
+ettl backfill --from-tier T --start D --end D [--source S]... [--dry-run]
                                   rebuild tier T and the tiers below it for D..D, in one run
 ettl plan [--apply]               what changed since the last build, and the backfill for it
 ettl drift [--source S]           per source: the days its delivered schema changed, and how
@@ -22,33 +23,23 @@ import argparse
 import sys
 import time
 import traceback
-from datetime import UTC, date, datetime, timedelta
+from dataclasses import replace
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import dagster as dg
 from dagster._core.definitions.assets.graph.asset_graph import AssetGraph  # resolved graph
 
-from ettl_assets import settings
+from ettl_assets import project_config, settings
 from ettl_assets.backfill import Backfill
-from ettl_assets.partitions import END_DAY, FIRST_DAY
 from ettl_assets.tiers import TIERS
-
-# `make run` without arguments: January 2013 (a month of real data in a few minutes).
-DEFAULT_START = date(2013, 1, 1)
-DEFAULT_END = date(2013, 1, 31)
-LAST_DAY = date.fromisoformat(END_DAY) - timedelta(days=1)  # END_DAY is exclusive
 
 
 def _day(text: str) -> date:
     try:
-        day = date.fromisoformat(text)
+        return date.fromisoformat(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from exc
-    if not date.fromisoformat(FIRST_DAY) <= day <= LAST_DAY:
-        raise argparse.ArgumentTypeError(
-            f"{text} is outside the sample data ({FIRST_DAY}..{LAST_DAY})"
-        )
-    return day
 
 
 def _scale(text: str) -> int:
@@ -58,19 +49,34 @@ def _scale(text: str) -> int:
 
 
 def _window(args: argparse.Namespace) -> tuple[date, date]:
+    """The command's days: within the configured span (ettl.yaml), start before end. Without
+    dates, `ettl land` lands the sample's default window and `ettl run` builds yesterday."""
+    config = project_config.load()
+    if args.start is None or args.end is None:
+        if args.command == "land":
+            from ettl_assets.sources.landing import SAMPLE_WINDOW as default
+        else:
+            default = (config.last_complete_day(), config.last_complete_day())
+        args.start = args.start or default[0]
+        args.end = args.end or default[1]
+    for day in (args.start, args.end):
+        try:
+            config.check_day(day)
+        except project_config.ConfigError as exc:
+            sys.exit(f"ettl: {exc}")
     if args.start > args.end:
         sys.exit(f"ettl: --start {args.start} is after --end {args.end}")
     return args.start, args.end
 
 
 def land(args: argparse.Namespace) -> int:
+    start, end = _window(args)
     from ettl_assets.progress import progress
     from ettl_assets.sources.landing import files_to_land, land_sample_data
 
-    start, end = _window(args)
     with progress("landing", total=files_to_land(start, end)) as advance:
         land_sample_data(start, end, scale=args.scale, advance=advance)
-    print(f"landing files are in {settings.landing_dir()}")
+    print(f"landing files are in {settings.landing_root()}")
     return 0
 
 
@@ -83,18 +89,19 @@ def _print_run(outcome) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    start, end = _window(args)
     from ettl_assets.definitions import defs
     from ettl_assets.launch import launch_isolating_sources
 
-    start, end = _window(args)
+    keys = _chosen_assets(args, defs.resolve_asset_graph())  # an unknown --source stops here
     if not args.skip_landing:
         land(args)
     print(f"materializing bronze -> silver -> gold for {start}..{end}: bronze first, then "
           "everything downstream of the sources that landed (Dagster logs follow)")  # fmt: skip
-    keys = defs.resolve_asset_graph().get_all_asset_keys()
     outcome = launch_isolating_sources(keys, str(start), str(end), {"ettl/run": f"{start}..{end}"})
     for launched in outcome.runs:
         _print_run(launched)
+    _print_no_delivery([launched.run_id for launched in outcome.runs])
     if outcome.failed_sources:
         failed = ", ".join(key.to_user_string() for key in outcome.failed_sources)
         blocked = ", ".join(key.to_user_string() for key in outcome.blocked) or "-"
@@ -111,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
     warehouse = settings.warehouse_dir()
     print(
         f"\nDone: {start}..{end} materialized.\n"
-        f"  landing files   {settings.landing_dir()}\n"
+        f"  landing files   {settings.landing_root()}\n"
         f"  bronze Parquet  {settings.bronze_dir()}\n"
         f"  silver, gold    {warehouse}/silver.db, {warehouse}/gold.db (Spark metastore: "
         f"{settings.data_dir() / 'metastore_db'})\n"
@@ -126,6 +133,28 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _chosen_assets(args: argparse.Namespace, graph: AssetGraph) -> set[dg.AssetKey]:
+    """Every asset, or with --source only those sources' bronze assets and their downstream."""
+    if not args.source:
+        return set(graph.get_all_asset_keys())
+    from ettl_assets.definitions import sources
+    from ettl_assets.source_scope import UnknownSourceError, assets_of_sources
+
+    try:
+        return assets_of_sources(graph, sources, args.source)
+    except UnknownSourceError as exc:
+        sys.exit(f"ettl: {exc}")
+
+
+def _print_no_delivery(run_ids: list[str]) -> None:
+    from ettl_assets.source_scope import no_delivery_lines
+
+    with dg.DagsterInstance.get() as instance:
+        for run_id in run_ids:
+            for line in no_delivery_lines(instance, run_id):
+                print(line)
+
+
 def _print_backfill(backfill: Backfill, graph: AssetGraph) -> None:
     for line in backfill.describe(graph):
         print(f"  {line}")
@@ -138,6 +167,7 @@ def _launch(backfill: Backfill, tags: dict[str, str]) -> int:
     print(f"launching one run of {len(backfill.asset_keys)} asset(s) (Dagster logs follow)")
     outcome = launch(backfill.asset_keys, backfill.start, backfill.end, tags)
     _print_run(outcome)
+    _print_no_delivery([outcome.run_id])
     if not outcome.success:
         print("ettl: the run failed; its log is in the Dagster UI (make dev), run "
               f"{outcome.run_id}", file=sys.stderr)  # fmt: skip
@@ -152,6 +182,9 @@ def backfill(args: argparse.Namespace) -> int:
     start, end = _window(args)
     graph = defs.resolve_asset_graph()
     plan = tier_backfill(graph, args.from_tier, start.isoformat(), end.isoformat())
+    if args.source:
+        chosen = _chosen_assets(args, graph)
+        plan = replace(plan, asset_keys=tuple(k for k in plan.asset_keys if k in chosen))
     print(f"backfill from tier {args.from_tier}: {start}..{end}")
     _print_backfill(plan, graph)
     if args.dry_run:
@@ -317,6 +350,15 @@ def restore(args: argparse.Namespace) -> int:
     return 0
 
 
+# `ettl run` / `ettl backfill --source S` (repeatable): S's bronze asset and its downstream.
+SOURCE_OPTION = ("--source",)
+SOURCE_OPTION_HELP = {
+    "action": "append",
+    "metavar": "NAME",
+    "help": "only this source and what is built from it (repeatable; default: every source)",
+}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="ettl", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -325,14 +367,15 @@ def main(argv: list[str] | None = None) -> int:
         ("run", run, "land, then materialize every tier for the window"),
     ):
         command = commands.add_parser(name, help=help_text)
-        command.add_argument("--start", type=_day, default=DEFAULT_START, help="first day (incl.)")
-        command.add_argument("--end", type=_day, default=DEFAULT_END, help="last day (incl.)")
+        command.add_argument("--start", type=_day, help="first day (incl.)")
+        command.add_argument("--end", type=_day, help="last day (incl.)")
         command.add_argument(
             "--scale", type=_scale, default=1,
             help="deliver N times the flights of each day (distinct copies; for benchmarks)",
         )  # fmt: skip
         command.set_defaults(handler=handler)
         if name == "run":
+            command.add_argument(*SOURCE_OPTION, **SOURCE_OPTION_HELP)
             command.add_argument(
                 "--skip-landing", action="store_true",
                 help="materialize what is in the landing zone; do not (re)land the sample files",
@@ -342,6 +385,7 @@ def main(argv: list[str] | None = None) -> int:
     command.add_argument("--start", type=_day, required=True, help="first day (incl.)")
     command.add_argument("--end", type=_day, required=True, help="last day (incl.)")
     command.add_argument("--dry-run", action="store_true", help="print, touch nothing")
+    command.add_argument(*SOURCE_OPTION, **SOURCE_OPTION_HELP)
     command.set_defaults(handler=backfill)
     command = commands.add_parser("plan", help="changes since the last build, and their backfill")
     command.add_argument("--apply", action="store_true", help="launch the proposed backfill")
@@ -374,9 +418,12 @@ def main(argv: list[str] | None = None) -> int:
                          help="the backup's location, as given to `ettl backup --to`")  # fmt: skip
     command.set_defaults(handler=restore)
     args = parser.parse_args(argv)
-    settings.export_environment()
     try:
+        settings.export_environment()
         return args.handler(args)
+    except project_config.ConfigError as exc:
+        print(f"ettl: {exc}", file=sys.stderr)
+        return 2
     except Exception as exc:  # one line to read; the traceback is kept for whoever digs
         log = settings.logs_dir() / "ettl-error.log"
         log.unlink(missing_ok=True)  # the last unexpected error only

@@ -73,7 +73,7 @@ class Lineage:
 
     def landing(self, key: dg.AssetKey) -> str | None:
         pattern = self.graph.get(key).metadata.get(LANDING_PATTERN)
-        return f"landing file {settings.landing_dir() / pattern}" if pattern else None
+        return f"landing file {settings.landing_root()}/{pattern}" if pattern else None
 
     def upstream(self, node: Node) -> list[Node | str]:
         if node.column is None:

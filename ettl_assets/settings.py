@@ -1,4 +1,5 @@
-"""Where things live and which engine runs them, resolved from the environment in one place.
+"""Where things live and which engine runs them, resolved in one place from the project
+configuration (ettl.yaml and its environment overrides, read by project_config.py).
 
 Every path is absolute and fixed (trap 1 in shared/DESIGN.md): dbt started from any working
 directory, the Dagster UI and the tests must all see the same metastore and warehouse.
@@ -7,12 +8,13 @@ directory, the Dagster UI and the tests must all see the same metastore and ware
 import os
 from pathlib import Path
 
+from ettl_assets import project_config
 from ettl_assets.spark_class_archive import export_java_options
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+PROJECT_ROOT = project_config.PROJECT_ROOT
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 
-DATA_DIR_ENV = "ETTL_DATA_DIR"
+DATA_DIR_ENV = project_config.ENV[project_config.DATA_DIR]
 DAGSTER_HOME_ENV = "DAGSTER_HOME"
 DEPLOYMENT_ENV = "ETTL_DEPLOYMENT"
 
@@ -27,8 +29,8 @@ DBT_TARGET_BY_DEPLOYMENT = {"local": "local", "thrift": "thrift", "k8s": "thrift
 
 
 def data_dir() -> Path:
-    """Root of everything the pipeline writes: landing files, warehouse, metastore."""
-    return Path(os.environ.get(DATA_DIR_ENV, PROJECT_ROOT / "data")).resolve()
+    """Root of everything the pipeline writes: warehouse, metastore, reports, logs."""
+    return project_config.load().data_dir
 
 
 def dagster_home() -> Path:
@@ -36,8 +38,19 @@ def dagster_home() -> Path:
     return Path(os.environ.get(DAGSTER_HOME_ENV, PROJECT_ROOT / "dagster_home")).resolve()
 
 
+def landing_root() -> str:
+    """Where sources deliver: an absolute local path or an fsspec URL (sources/landing_zone.py)."""
+    return project_config.load().landing_root
+
+
 def landing_dir() -> Path:
-    return data_dir() / "landing"
+    """The landing root as a local folder, for the tools that need one (bench, lineage text)."""
+    root = landing_root()
+    if root.startswith("file://"):
+        return Path(root.removeprefix("file://"))
+    if "://" in root:
+        raise ValueError(f"the landing root {root} is not a local folder")
+    return Path(root)
 
 
 def warehouse_dir() -> Path:
@@ -91,6 +104,7 @@ def export_environment() -> None:
     """Make the resolved paths visible to child processes: dbt reads ETTL_DATA_DIR in
     profiles.yml, Dagster's CLI and APIs find the project's instance through DAGSTER_HOME, and
     an embedded Spark starts with the class-data archive when there is one."""
-    os.environ[DATA_DIR_ENV] = str(data_dir())
+    # dbt's default window (macros/partition_window.sql) reads the first day and timezone.
+    project_config.export_environment(project_config.load())
     os.environ.setdefault(DAGSTER_HOME_ENV, str(dagster_home()))
     export_java_options()

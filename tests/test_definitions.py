@@ -22,8 +22,14 @@ def describe_partitions(partitions_def: dg.PartitionsDefinition | None) -> str |
     if partitions_def is None:
         return None
     if isinstance(partitions_def, dg.TimeWindowPartitionsDefinition):
+        # Open-ended partitions end at the last complete day: the end is whatever today makes
+        # it, so the snapshot records that there is none (not today's date).
         start, end = partitions_def.start, partitions_def.end
-        return f"{partitions_def.cron_schedule} {start:%Y-%m-%d}..{end:%Y-%m-%d}"
+        until = f"{end:%Y-%m-%d}" if end else "last complete day"
+        return (
+            f"{partitions_def.cron_schedule} {partitions_def.timezone} "
+            f"{start:%Y-%m-%d}..{until} (end offset {partitions_def.end_offset})"
+        )
     return type(partitions_def).__name__
 
 

@@ -40,8 +40,8 @@
           '{{ result.node.config.severity | lower }}',
           '{{ result.status }}',
           {{ result.failures or 0 }},
-          '{{ var("start_date") }}',
-          '{{ var("end_date") }}',
+          '{{ partition_window()[0] }}',
+          '{{ partition_window()[1] }}',
           current_timestamp(),
           to_json(struct(*)),
           '{{ invocation_id }}'

@@ -5,11 +5,11 @@ from collections.abc import Callable
 import dagster as dg
 from openlineage.client.event_v2 import OutputDataset, RunEvent, RunState
 
-from ettl_assets import settings
 from ettl_assets.lineage_events.datasets import landing_file, output_table, table_name
 from ettl_assets.lineage_events.emitter import LineageEmitter
 from ettl_assets.lineage_events.runs import AssetRun, job_facets, step_run_facets
 from ettl_assets.metadata import ROWS_WRITTEN
+from ettl_assets.sources.landing_zone import LandingZone
 from ettl_assets.sources.registry import SourceSpec
 from ettl_assets.sources.table_columns import bronze_columns
 
@@ -44,8 +44,9 @@ class BronzeRun:
         self, context: dg.AssetExecutionContext, spec: SourceSpec, days: list[str | None]
     ) -> None:
         self.asset_spec = context.assets_def.specs_by_key[context.asset_key]
-        landing = [spec.landing_path(settings.landing_dir(), day) for day in days]
-        self.inputs = [landing_file(path) for path in landing if path.exists()]
+        zone = LandingZone.configured()
+        files = [spec.landing_file(day) for day in days]
+        self.inputs = [landing_file(zone.name(f)) for f in files if zone.fs.exists(zone.path(f))]
         self.table = table_name(context.asset_key)
         self.columns = bronze_columns(spec)
         self.run = AssetRun(

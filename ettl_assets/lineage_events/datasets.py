@@ -102,5 +102,11 @@ def output_table(
     )
 
 
-def landing_file(path: Path) -> InputDataset:
-    return InputDataset(namespace=FILE_NAMESPACE, name=str(path.resolve()))
+def landing_file(location: str) -> InputDataset:
+    """A delivered file, by its local path or its URL (OpenLineage's naming: the URL's scheme
+    and authority are the namespace, its path the name)."""
+    if "://" not in location:
+        return InputDataset(namespace=FILE_NAMESPACE, name=str(Path(location).resolve()))
+    scheme, rest = location.split("://", 1)
+    authority, _, path = rest.partition("/")
+    return InputDataset(namespace=f"{scheme}://{authority}", name=f"/{path}")

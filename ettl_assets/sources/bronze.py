@@ -34,12 +34,8 @@ from ettl_assets.lineage_events.bronze_runs import with_lineage
 from ettl_assets.partitions import daily_partitions
 from ettl_assets.sources import drift, readers
 from ettl_assets.sources.delivery_report import check_specs, delivery_report
-from ettl_assets.sources.readers import (
-    Delivery,
-    LandingFileError,
-    RejectedRow,
-    read_landing_file,
-)
+from ettl_assets.sources.landing_zone import LandingZone
+from ettl_assets.sources.readers import Delivery, LandingFileError, RejectedRow, read_delivery
 from ettl_assets.sources.registry import QUARANTINE_SUFFIX, SourceSpec
 from ettl_assets.sources.table_columns import AUDIT_FIELDS, PARTITION_COLUMN
 
@@ -50,6 +46,9 @@ DATA_FILE_NAME = "part-0.parquet"
 FINGERPRINT_KEY = b"ettl.fingerprint"
 DELIVERED_SCHEMA_KEY = b"ettl.delivered_schema"
 QUARANTINED_KEY = b"ettl.rows_quarantined"
+# Per-partition metadata of a day the source delivered no file for, and how it is reported.
+DELIVERED = "delivered"
+NO_DELIVERY_LINE = "no delivery:"
 
 
 def bronze_key(spec: SourceSpec) -> dg.AssetKey:
@@ -73,7 +72,7 @@ def quarantine_dir(spec: SourceSpec, day: str | None = None) -> Path:
 
 
 def add_audit_columns(
-    table: pa.Table, source_file: Path, run_id: str, ingested_at: datetime
+    table: pa.Table, source_file: str | Path, run_id: str, ingested_at: datetime
 ) -> pa.Table:
     values = (ingested_at, str(source_file), run_id)
     for field, value in zip(AUDIT_FIELDS, values, strict=True):
@@ -97,13 +96,9 @@ def bronze_code_version(spec: SourceSpec) -> str:
     return digest.hexdigest()[:16]
 
 
-def delivery_fingerprint(landing_file: Path, code_version: str) -> str:
+def delivery_fingerprint(delivered: bytes, code_version: str) -> str:
     """Identifies what a bronze file was built from: the delivered bytes and the code version."""
-    digest = hashlib.sha256(code_version.encode())
-    with landing_file.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    return hashlib.sha256(code_version.encode() + delivered).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -162,7 +157,7 @@ def write_atomically(table: pa.Table, target: Path, metadata: dict[bytes, bytes]
 
 
 def quarantine_table(
-    rejected: list[RejectedRow], source_file: Path, run_id: str, at: datetime
+    rejected: list[RejectedRow], source_file: str | Path, run_id: str, at: datetime
 ) -> pa.Table:
     """Columns match quarantine_columns() in dbt_project/macros/register_bronze_tables.sql."""
     table = pa.table(
@@ -181,34 +176,53 @@ class Ingested:
     """What one landing file became in bronze."""
 
     day: str | None
-    landing_file: Path
+    landing_file: str  # its local path, or its URL on another filesystem
     bronze_file: Path
     rows: int  # landed in bronze
     rows_quarantined: int
     bytes_read: int
     rewritten: bool
     delivered_schema: drift.DeliveredSchema
+    delivered: bool = True  # False: no file for the day, nothing read, bronze left as it was
 
     @property
     def rows_in(self) -> int:
         return self.rows + self.rows_quarantined
 
 
-def ingest(spec: SourceSpec, day: str | None, run_id: str) -> Ingested:
-    """Land one delivery: good rows replace the partition, bad rows append to quarantine."""
-    landing_file = spec.landing_path(settings.landing_dir(), day)
+def ingest(
+    spec: SourceSpec, day: str | None, run_id: str, zone: LandingZone | None = None
+) -> Ingested:
+    """Land one delivery: good rows replace the partition, bad rows append to quarantine.
+
+    A daily source with no file for the day delivered nothing: the day is reported as such and
+    its bronze partition (if an earlier delivery made one) is left alone. A missing snapshot is
+    an error: every run needs the reference data.
+    """
+    zone = zone or LandingZone.configured()
+    relative = spec.landing_file(day)
+    landing_file = zone.name(relative)
     target = bronze_file(spec, day)
-    fingerprint = None
-    if landing_file.is_file():
-        fingerprint = delivery_fingerprint(landing_file, bronze_code_version(spec))
+    delivered = zone.read(relative)
+    if delivered is None:
+        if not spec.is_daily:
+            raise LandingFileError(
+                f"{landing_file}: landing file for source {spec.name!r} does not exist "
+                "(expected at this path)"
+            )
+        stored = StoredPartition.read(target)
+        return Ingested(
+            day, landing_file, target, 0, 0, 0, rewritten=False,
+            delivered_schema=stored.delivered_schema if stored else [], delivered=False,
+        )  # fmt: skip
+    fingerprint = delivery_fingerprint(delivered, bronze_code_version(spec))
     stored = StoredPartition.read(target)
-    if fingerprint is not None and stored is not None and fingerprint == stored.fingerprint:
+    if stored is not None and fingerprint == stored.fingerprint:
         return Ingested(
             day, landing_file, target, stored.rows, stored.rows_quarantined,
-            landing_file.stat().st_size, rewritten=False,
-            delivered_schema=stored.delivered_schema,
+            len(delivered), rewritten=False, delivered_schema=stored.delivered_schema,
         )  # fmt: skip
-    delivery: Delivery = read_landing_file(landing_file, spec)  # clear error if unreadable
+    delivery: Delivery = read_delivery(delivered, landing_file, spec)  # clear error if unreadable
     ingested_at = datetime.now(UTC)
     # The quarantine table exists (empty) from the first delivery on, for Spark to register.
     quarantine_dir(spec).mkdir(parents=True, exist_ok=True)
@@ -225,7 +239,7 @@ def ingest(spec: SourceSpec, day: str | None, run_id: str) -> Ingested:
     write_atomically(table, target, metadata)
     return Ingested(
         day, landing_file, target, table.num_rows, len(delivery.rejected),
-        landing_file.stat().st_size, rewritten=True, delivered_schema=delivery.delivered_schema,
+        len(delivered), rewritten=True, delivered_schema=delivery.delivered_schema,
     )  # fmt: skip
 
 
@@ -268,19 +282,30 @@ def ingest_partitions(
     """Ingest the delivery of each day (None: the snapshot); fail naming each unreadable file."""
     began = time.monotonic()
     ingested, failures = [], []
+    zone = LandingZone.configured()
     for position, day in enumerate(days, start=1):
         try:
-            item = ingest(spec, day, context.run.run_id)
+            item = ingest(spec, day, context.run.run_id, zone)
         except LandingFileError as exc:
             # The other days still land; the run fails below, naming every bad file.
             context.log.error(f"[{position}/{len(days)}] {spec.name} {day}: {exc}")
             failures.append(str(exc))
             continue
         ingested.append(item)
+        if not item.delivered:
+            # Not a failure: the other days and sources go on. The partition is recorded as
+            # materialized with no delivery (metadata below), so a late file is news to the
+            # sensor, and downstream sees what arrived: no rows of this source for the day.
+            context.log.warning(
+                f"[{position}/{len(days)}] {NO_DELIVERY_LINE} {spec.name} {day} "
+                f"(nothing at {item.landing_file})"
+            )
+            context.add_asset_metadata({DELIVERED: False}, partition_key=day)
+            continue
         context.log.info(
             f"[{position}/{len(days)}] {spec.name} {day or 'snapshot'}: {item.rows} rows "
             f"{'written' if item.rewritten else 'unchanged'}, {item.rows_quarantined} "
-            f"quarantined ({item.landing_file.name})"
+            f"quarantined ({item.landing_file.rsplit('/', 1)[-1]})"
         )
     if failures:
         raise dg.Failure(

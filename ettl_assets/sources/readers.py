@@ -74,13 +74,12 @@ class Delivery:
 # ---------------------------------------------------------------- reading bytes
 
 
-def _file_bytes(path: Path) -> bytes:
-    data = path.read_bytes()
-    if path.suffix == ".gz":
+def _decompressed(data: bytes, name: str) -> bytes:
+    if name.endswith(".gz"):
         try:
             return gzip.decompress(data)
         except (OSError, EOFError, zlib.error) as exc:
-            raise LandingFileError(f"{path}: not a valid gzip file: {exc}") from exc
+            raise LandingFileError(f"not a valid gzip file: {exc}") from exc
     return data
 
 
@@ -146,8 +145,8 @@ def _text_type(values: pa.ChunkedArray) -> str:
     return "string"
 
 
-def _parse_csv(path: Path) -> RawDelivery:
-    data, rejected = _without_invalid_utf8(_file_bytes(path))
+def _parse_csv(data: bytes) -> RawDelivery:
+    data, rejected = _without_invalid_utf8(data)
     lines = _lines(data)
     if not data.strip():
         return RawDelivery(pa.table({}), [], _line_getter(lines), {}, rejected)
@@ -222,8 +221,8 @@ def _raw_from_records(
     return RawDelivery(table, [number for number, _ in records], raw_text, types, rejected)
 
 
-def _parse_jsonl(path: Path) -> RawDelivery:
-    data, rejected = _without_invalid_utf8(_file_bytes(path))
+def _parse_jsonl(data: bytes) -> RawDelivery:
+    data, rejected = _without_invalid_utf8(data)
     lines = _lines(data)
     records: list[tuple[int, dict]] = []
     for number, line in enumerate(lines, start=1):
@@ -245,9 +244,9 @@ def _parse_jsonl(path: Path) -> RawDelivery:
     return _raw_from_records(records, _line_getter(lines), rejected)
 
 
-def _parse_json_array(path: Path) -> RawDelivery:
+def _parse_json_array(data: bytes) -> RawDelivery:
     try:
-        document = json.loads(_file_bytes(path))
+        document = json.loads(data)
     except json.JSONDecodeError as exc:
         raise LandingFileError(f"not valid JSON at byte offset {exc.pos}: {exc.msg}") from exc
     if not isinstance(document, list):
@@ -261,8 +260,8 @@ def _parse_json_array(path: Path) -> RawDelivery:
     return _raw_from_records(records, lambda number: json.dumps(document[number - 1]), rejected)
 
 
-def _parse_parquet(path: Path) -> RawDelivery:
-    table = pq.read_table(io.BytesIO(_file_bytes(path)))
+def _parse_parquet(data: bytes) -> RawDelivery:
+    table = pq.read_table(io.BytesIO(data))
     types = {f.name: CONTRACT_TYPE_OF.get(str(f.type), str(f.type)) for f in table.schema}
 
     def raw_text(number: int) -> str:  # the row's values as JSON, built only when quarantined
@@ -271,7 +270,7 @@ def _parse_parquet(path: Path) -> RawDelivery:
     return RawDelivery(table, list(range(1, table.num_rows + 1)), raw_text, types)
 
 
-PARSERS: dict[str, Callable[[Path], RawDelivery]] = {
+PARSERS: dict[str, Callable[[bytes], RawDelivery]] = {
     "csv": _parse_csv,
     "jsonl": _parse_jsonl,
     "json": _parse_json_array,
@@ -337,15 +336,20 @@ def conform(raw: RawDelivery, spec: SourceSpec) -> Delivery:
     return Delivery(table, sorted(rejected, key=lambda r: r.line_number), delivered)
 
 
+def read_delivery(data: bytes, name: str, spec: SourceSpec) -> Delivery:
+    """One delivered file's bytes (`name`: its path or URL, for messages and .gz)."""
+    try:
+        raw = PARSERS[spec.format](_decompressed(data, name))
+    except LandingFileError as exc:
+        raise LandingFileError(f"{name}: {exc}") from exc
+    except (pa.ArrowInvalid, OSError, ValueError) as exc:
+        raise LandingFileError(f"{name}: cannot read as {spec.format}: {exc}") from exc
+    return conform(raw, spec)
+
+
 def read_landing_file(path: Path, spec: SourceSpec) -> Delivery:
     if not path.is_file():
         raise LandingFileError(
             f"{path}: landing file for source {spec.name!r} does not exist (expected at this path)"
         )
-    try:
-        raw = PARSERS[spec.format](path)
-    except LandingFileError as exc:
-        raise LandingFileError(f"{path}: {exc}") from exc
-    except (pa.ArrowInvalid, OSError, ValueError) as exc:
-        raise LandingFileError(f"{path}: cannot read as {spec.format}: {exc}") from exc
-    return conform(raw, spec)
+    return read_delivery(path.read_bytes(), str(path), spec)

@@ -101,13 +101,17 @@ class SourceSpec:
         )
         return self.columns + aliased
 
-    def landing_path(self, landing_root: Path, day: str | None = None) -> Path:
-        """Where the source delivers its file (for one day, if daily)."""
+    def landing_file(self, day: str | None = None) -> str:
+        """Where the source delivers its file (for one day, if daily), in the landing root."""
         if self.is_daily:
             if day is None:
                 raise ValueError(f"source {self.name!r} is daily: a day is required")
-            return landing_root / self.landing.replace(DATE_PLACEHOLDER, day)
-        return landing_root / self.landing
+            return self.landing.replace(DATE_PLACEHOLDER, day)
+        return self.landing
+
+    def landing_path(self, landing_root: Path, day: str | None = None) -> Path:
+        """The delivered file under a local landing folder."""
+        return landing_root / self.landing_file(day)
 
 
 def _require(condition: bool, where: str, message: str) -> None:

@@ -154,29 +154,46 @@ def test_the_same_file_delivered_twice_adds_no_row_and_no_quarantine_row(data_di
     assert len(quarantined(FLIGHTS)) == 1
 
 
-def test_a_missing_daily_file_fails_that_partition_naming_the_expected_path(data_dir):
-    result = materialize(FLIGHTS, raise_on_error=False)
+def test_a_day_without_a_delivery_is_reported_and_lands_nothing(data_dir):
+    result = materialize(FLIGHTS)
+    assert result.success  # the other sources and days go on (a missing snapshot still fails)
+    facts = metadata(result)
+    assert facts["days_without_delivery"] == [DAY]
+    assert (facts["rows_in"], facts["rows_written"], facts["files_read"]) == (0, 0, [])
+    (event,) = result.get_asset_materialization_events()
+    assert event.materialization.metadata["delivered"].value is False
+    not_empty = checks(result)[NOT_EMPTY_CHECK]
+    assert not not_empty.passed and not_empty.severity == dg.AssetCheckSeverity.WARN
+    assert not bronze_file(FLIGHTS, DAY).exists()  # no partition pretends data arrived
+
+
+def test_a_missing_snapshot_fails_naming_the_expected_path(data_dir):
+    airports = SOURCES["airports"]
+    with dg.instance_for_test() as instance:
+        result = dg.materialize([bronze_asset_for(airports)], instance=instance,
+                                raise_on_error=False)  # fmt: skip
     assert not result.success
     message = result.get_step_failure_events()[0].step_failure_data.error.message
-    expected = FLIGHTS.landing_path(data_dir / "landing", DAY)
-    assert f"{expected}: landing file for source 'flights' does not exist" in message
+    expected = airports.landing_path(data_dir / "landing")
+    assert f"{expected}: landing file for source 'airports' does not exist" in message
 
 
-def test_in_a_range_the_good_days_land_and_the_bad_day_is_named(data_dir):
+def test_in_a_range_the_good_days_land_the_bad_day_is_named_the_missing_day_reported(data_dir):
     deliver(FLIGHTS, csv_file(GOOD[0]), "2013-01-01")
-    deliver(FLIGHTS, csv_file(GOOD[1]), "2013-01-03")  # 2013-01-02 never arrives
+    deliver(FLIGHTS, b"\xff\xfe" + csv_file(GOOD[1]), "2013-01-02")  # unreadable header
+    deliver(FLIGHTS, csv_file(GOOD[2]), "2013-01-04")  # 2013-01-03 never arrives
     with dg.instance_for_test() as instance:
         result = dg.materialize(
             [bronze_asset_for(FLIGHTS)], instance=instance, raise_on_error=False,
             tags={"dagster/asset_partition_range_start": "2013-01-01",
-                  "dagster/asset_partition_range_end": "2013-01-03"},
+                  "dagster/asset_partition_range_end": "2013-01-04"},
         )  # fmt: skip
     assert not result.success
     message = result.get_step_failure_events()[0].step_failure_data.error.message
-    assert "2013-01-02.csv" in message and "2013-01-01.csv" not in message
-    assert (
-        bronze_file(FLIGHTS, "2013-01-01").exists() and bronze_file(FLIGHTS, "2013-01-03").exists()
-    )
+    assert "2013-01-02.csv" in message
+    assert "2013-01-01.csv" not in message and "2013-01-03.csv" not in message
+    landed = [bronze_file(FLIGHTS, f"2013-01-0{d}").exists() for d in (1, 2, 3, 4)]
+    assert landed == [True, False, False, True]
 
 
 def test_schema_drift_is_a_warn_check_naming_each_change(data_dir):
