@@ -10,6 +10,8 @@ ettl plan [--apply]               what changed since the last build, and the bac
 ettl drift [--source S]           per source: the days its delivered schema changed, and how
 ettl lineage ASSET [--column C] [--downstream]
                                   where an asset or column comes from (or goes to), as a tree
+ettl status [--repair]            configuration, engine, runs in progress, locks and their
+                                  holders, newest partitions; --repair frees what killed runs hold
 ettl spark-server start|stop|status
                                   the local Spark Thrift server of the `thrift` target
 ettl backup [--to URL]            bronze and gold, files + table definitions, to a backup
@@ -92,6 +94,8 @@ def run(args: argparse.Namespace) -> int:
           "everything downstream of the sources that landed (Dagster logs follow)")  # fmt: skip
     keys = defs.resolve_asset_graph().get_all_asset_keys()
     outcome = launch_isolating_sources(keys, str(start), str(end), {"ettl/run": f"{start}..{end}"})
+    if outcome.canceled:
+        return _interrupted([r.run_id for r in outcome.runs], keys, str(start), str(end))
     for launched in outcome.runs:
         _print_run(launched)
     if outcome.failed_sources:
@@ -125,6 +129,21 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _interrupted(run_ids: list[str], keys, start: str | None, end: str | None) -> int:
+    """Ctrl-C canceled the run (interrupt.py): say what was built and what was not."""
+    from ettl_assets.built_report import built_and_not_built
+    from ettl_assets.definitions import defs
+    from ettl_assets.interrupt import EXIT_INTERRUPTED
+
+    print(f"\nettl: interrupted; run {', '.join(run_ids)} canceled, nothing of it still held. "
+          "Rerun the same command to build the rest.")  # fmt: skip
+    with dg.DagsterInstance.get() as instance:
+        graph = defs.resolve_asset_graph()
+        for line in built_and_not_built(graph, instance, run_ids, keys, start, end):
+            print(f"  {line}")
+    return EXIT_INTERRUPTED
+
+
 def _print_backfill(backfill: Backfill, graph: AssetGraph) -> None:
     for line in backfill.describe(graph):
         print(f"  {line}")
@@ -136,6 +155,8 @@ def _launch(backfill: Backfill, tags: dict[str, str]) -> int:
 
     print(f"launching one run of {len(backfill.asset_keys)} asset(s) (Dagster logs follow)")
     outcome = launch(backfill.asset_keys, backfill.start, backfill.end, tags)
+    if outcome.canceled:
+        return _interrupted([outcome.run_id], backfill.asset_keys, backfill.start, backfill.end)
     _print_run(outcome)
     if not outcome.success:
         print("ettl: the run failed; its log is in the Dagster UI (make dev), run "
@@ -254,6 +275,24 @@ def spark_server(args: argparse.Namespace) -> int:
     return 0
 
 
+def status(args: argparse.Namespace) -> int:
+    from ettl_assets.definitions import defs
+    from ettl_assets.run_reaper import repair
+    from ettl_assets.status import status_sections
+
+    with dg.DagsterInstance.get() as instance:
+        if args.repair:
+            freed = repair(instance)
+            print("repaired:" if freed else "repaired: nothing held by a finished or dead run")
+            for line in freed:
+                print(f"  {line}")
+        for title, lines in status_sections(defs.resolve_asset_graph(), instance):
+            print(f"{title}:")
+            for line in lines:
+                print(f"  {line}")
+    return 0
+
+
 def _log_file(command: str) -> Path:
     return settings.logs_dir() / f"{command}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.log"
 
@@ -357,6 +396,10 @@ def main(argv: list[str] | None = None) -> int:
     command = commands.add_parser("spark-server", help="the local Spark Thrift server")
     command.add_argument("action", choices=["start", "stop", "status"])
     command.set_defaults(handler=spark_server)
+    command = commands.add_parser("status", help="configuration, engine, runs, locks, partitions")
+    command.add_argument("--repair", action="store_true",
+                         help="first free what killed runs hold, and say what")  # fmt: skip
+    command.set_defaults(handler=status)
     command = commands.add_parser("backup", help="bronze and gold to a backup location")
     command.add_argument(
         "--to", metavar="URL",

@@ -1,10 +1,11 @@
 """One embedded Spark at a time on the Derby metastore, guaranteed by a file lock.
 
-The `dbt_spark` pool queues dbt steps in Dagster, but its slot claim is not atomic on the
-SQLite instance storage of a local Dagster (SQLite ignores the claim's FOR UPDATE): two runs
-launched in the same instant can both get the one slot, and the second JVM then fails to boot
-the metastore (Derby XSDB6, trap 1). An OS file lock next to the metastore cannot be claimed
-twice, so the second dbt step waits here, with a log line saying why.
+A second JVM on the metastore fails to boot it (Derby XSDB6, trap 1), so a dbt step (and backup
+or restore) waits here, with a log line saying why, while another holds it. An OS file lock, not
+a Dagster concurrency pool: it cannot be claimed twice (a pool's slot claim is not atomic on the
+SQLite storage of a local instance, which ignores the claim's FOR UPDATE), it holds whichever
+way the run was started (`ettl run`, `dagster asset materialize`, the UI), and the kernel
+releases it when its holder dies, where a killed run's pool slot stays claimed for good.
 """
 
 import fcntl

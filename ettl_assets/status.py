@@ -1,0 +1,160 @@
+"""`ettl status`: the configuration in force, the engine, runs in progress, what holds the pools
+and locks, and the newest partition of each asset. Read-only; `repair` is run_reaper.repair.
+"""
+
+import os
+import socket
+from datetime import UTC, datetime
+from pathlib import Path
+
+import dagster as dg
+from dagster._core.definitions.assets.graph.asset_graph import AssetGraph  # resolved graph
+
+from ettl_assets import settings
+from ettl_assets.backfill import sorted_keys
+from ettl_assets.run_reaper import pool_claims, runs_in_progress
+from ettl_assets.transform.metastore_lock import LOCK_FILE_NAME
+
+CONNECT_SECONDS = 1.0  # a Thrift server that does not accept by then is reported down
+SHOWN_ASSETS = 3  # of a run's selection; the rest as a count
+
+
+def configuration() -> list[tuple[str, str, str]]:
+    """(setting, value, where it comes from), for the settings that decide where data goes."""
+
+    def source(variable: str) -> str:
+        return f"${variable}" if variable in os.environ else "default"
+
+    return [
+        ("data dir", str(settings.data_dir()), source(settings.DATA_DIR_ENV)),
+        ("DAGSTER_HOME", str(settings.dagster_home()), source(settings.DAGSTER_HOME_ENV)),
+        ("deployment", settings.deployment(), source(settings.DEPLOYMENT_ENV)),
+        ("dbt target", settings.dbt_target(), "from the deployment"),
+        ("landing dir", str(settings.landing_dir()), "in the data dir"),
+        ("warehouse", str(settings.warehouse_dir()), "in the data dir"),
+    ]
+
+
+def configuration_lines() -> list[str]:
+    rows = configuration()
+    width = max(len(name) for name, _, _ in rows)
+    return [f"{name:<{width}}  {value}  ({origin})" for name, value, origin in rows]
+
+
+def _accepts(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=CONNECT_SECONDS):
+            return True
+    except OSError:
+        return False
+
+
+def engine_lines() -> list[str]:
+    if settings.embedded_spark():
+        return [f"embedded Spark, started by each dbt step (metastore "
+                f"{settings.data_dir() / 'metastore_db'}, one JVM at a time)"]  # fmt: skip
+    from ettl_assets import spark_server
+
+    host, port = settings.spark_server_address()
+    state = "up" if _accepts(host, port) else "down (not accepting connections)"
+    pid = spark_server.running_pid()
+    managed = f"; this data dir's server: pid {pid}" if pid else ""
+    return [f"Spark Thrift server {host}:{port}: {state}{managed}"]
+
+
+def _when(timestamp: float | None) -> str:
+    if timestamp is None:
+        return "not started"
+    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _assets(run: dg.DagsterRun) -> str:
+    keys = [k.to_user_string() for k in sorted_keys(run.asset_selection or ())]
+    if len(keys) > SHOWN_ASSETS:
+        return ", ".join(keys[:SHOWN_ASSETS]) + f" +{len(keys) - SHOWN_ASSETS} more"
+    return ", ".join(keys) or "-"
+
+
+def run_lines(instance: dg.DagsterInstance) -> list[str]:
+    lines = []
+    for process in runs_in_progress(instance):
+        if process.pid is None:
+            alive = "pid not known yet"
+        elif process.alive:
+            alive = f"pid {process.pid} alive"
+        else:
+            alive = f"pid {process.pid} GONE (ettl status --repair)"
+        since = _when(process.started_at)
+        lines.append(f"{process.run.run_id}  {process.run.status.value:<9} since {since}  "
+                     f"{alive}  assets: {_assets(process.run)}")  # fmt: skip
+    return lines or ["none"]
+
+
+def flock_holders(path: Path) -> tuple[list[int], list[int]]:
+    """(holding, waiting) pids of the flock on `path`, from /proc/locks."""
+    try:
+        inode = path.stat().st_ino
+        table = Path("/proc/locks").read_text().splitlines()
+    except OSError:
+        return [], []
+    holding, waiting = [], []
+    for line in table:
+        fields = line.split()
+        blocked = "->" in fields
+        fields = [f for f in fields if f != "->"]
+        # <n>: FLOCK ADVISORY WRITE <pid> <major:minor:inode> <start> <end>
+        if len(fields) >= 6 and fields[1] == "FLOCK" and fields[5].split(":")[-1] == str(inode):
+            (waiting if blocked else holding).append(int(fields[4]))
+    return holding, waiting
+
+
+def _command(pid: int) -> str:
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return "?"
+    return " ".join(Path(a.decode()).name if i == 0 else a.decode() for i, a in enumerate(argv[:4]))
+
+
+def lock_lines(instance: dg.DagsterInstance) -> list[str]:
+    path = settings.data_dir() / LOCK_FILE_NAME
+    holding, waiting = flock_holders(path)
+    held = ", ".join(f"pid {pid} ({_command(pid)})" for pid in holding) or "free"
+    line = f"metastore lock {path}: {held}"
+    if waiting:
+        line += f"; waiting: {', '.join(f'pid {pid}' for pid in waiting)}"
+    lines = [line]
+    for claim in pool_claims(instance):
+        run = instance.get_run_by_id(claim.run_id)
+        state = run.status.value if run is not None else "deleted"
+        what = "holds a slot" if claim.claimed else "waits for a slot"
+        lines.append(f"pool {claim.pool}: run {claim.run_id} ({state}) {what}, "
+                     f"step {claim.step_key}")  # fmt: skip
+    if len(lines) == 1:
+        lines.append("concurrency pools: no slot claimed")
+    return lines
+
+
+def newest_partition_lines(graph: AssetGraph, instance: dg.DagsterInstance) -> list[str]:
+    keys = sorted_keys(graph.get_all_asset_keys())
+    width = max((len(k.to_user_string()) for k in keys), default=0)
+    lines = []
+    for key in keys:
+        if graph.get(key).partitions_def is not None:
+            partitions = instance.get_materialized_partitions(key)
+            newest = max(partitions) if partitions else "never materialized"
+        else:
+            event = instance.get_latest_materialization_event(key)
+            newest = f"(whole table) {_when(event.timestamp)}" if event else "never materialized"
+        lines.append(f"{key.to_user_string():<{width}}  {newest}")
+    return lines
+
+
+def status_sections(graph: AssetGraph, instance: dg.DagsterInstance) -> list[tuple[str, list[str]]]:
+    return [
+        ("configuration", configuration_lines()),
+        ("engine", engine_lines()),
+        ("runs in progress", run_lines(instance)),
+        ("locks and pools", lock_lines(instance)),
+        ("newest partition of each asset", newest_partition_lines(graph, instance)),
+    ]
