@@ -6,11 +6,15 @@ unpartitioned one; built is what the launch's runs recorded a materialization fo
 
 from collections.abc import Iterable
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
 import dagster as dg
 from dagster._core.definitions.assets.graph.asset_graph import AssetGraph  # resolved graph
 
 from ettl_assets.backfill import sorted_keys
+
+if TYPE_CHECKING:  # launch imports the definitions; only its result type is needed here
+    from ettl_assets.launch import RunOutcome
 
 WHOLE_TABLE = "(whole table)"
 
@@ -75,3 +79,18 @@ def built_and_not_built(
         if missing:
             lines.append(f"not built  {name}  {spans(missing)}")
     return lines
+
+
+def interrupted_launch_report(
+    runs: list["RunOutcome"], keys: Iterable[dg.AssetKey], start: str | None, end: str | None
+) -> list[str]:
+    """What `ettl run` / `ettl backfill` prints when Ctrl-C canceled one of its runs."""
+    from ettl_assets.definitions import defs
+
+    canceled = ", ".join(run.run_id for run in runs if run.canceled)
+    lines = [f"ettl: interrupted; run {canceled} canceled, its steps stopped. Rerun the same "
+             "command to build the rest."]  # fmt: skip
+    with dg.DagsterInstance.get() as instance:
+        graph, run_ids = defs.resolve_asset_graph(), [run.run_id for run in runs]
+        built = built_and_not_built(graph, instance, run_ids, keys, start, end)
+    return lines + [f"  {line}" for line in built]

@@ -95,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
     keys = defs.resolve_asset_graph().get_all_asset_keys()
     outcome = launch_isolating_sources(keys, str(start), str(end), {"ettl/run": f"{start}..{end}"})
     if outcome.canceled:
-        return _interrupted([r.run_id for r in outcome.runs], keys, str(start), str(end))
+        return _interrupted(outcome.runs, keys, str(start), str(end))
     for launched in outcome.runs:
         _print_run(launched)
     if outcome.failed_sources:
@@ -129,18 +129,12 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _interrupted(run_ids: list[str], keys, start: str | None, end: str | None) -> int:
-    """Ctrl-C canceled the run (interrupt.py): say what was built and what was not."""
-    from ettl_assets.built_report import built_and_not_built
-    from ettl_assets.definitions import defs
+def _interrupted(runs, keys, start: str | None, end: str | None) -> int:
+    """Ctrl-C canceled a run (interrupt.py): say what the launch built and what it did not."""
+    from ettl_assets.built_report import interrupted_launch_report
     from ettl_assets.interrupt import EXIT_INTERRUPTED
 
-    print(f"\nettl: interrupted; run {', '.join(run_ids)} canceled, nothing of it still held. "
-          "Rerun the same command to build the rest.")  # fmt: skip
-    with dg.DagsterInstance.get() as instance:
-        graph = defs.resolve_asset_graph()
-        for line in built_and_not_built(graph, instance, run_ids, keys, start, end):
-            print(f"  {line}")
+    print("\n" + "\n".join(interrupted_launch_report(runs, keys, start, end)))
     return EXIT_INTERRUPTED
 
 
@@ -156,7 +150,7 @@ def _launch(backfill: Backfill, tags: dict[str, str]) -> int:
     print(f"launching one run of {len(backfill.asset_keys)} asset(s) (Dagster logs follow)")
     outcome = launch(backfill.asset_keys, backfill.start, backfill.end, tags)
     if outcome.canceled:
-        return _interrupted([outcome.run_id], backfill.asset_keys, backfill.start, backfill.end)
+        return _interrupted([outcome], backfill.asset_keys, backfill.start, backfill.end)
     _print_run(outcome)
     if not outcome.success:
         print("ettl: the run failed; its log is in the Dagster UI (make dev), run "
