@@ -12,8 +12,9 @@ from dagster._core.definitions.assets.graph.asset_graph import AssetGraph  # res
 
 from ettl_assets import settings
 from ettl_assets.backfill import sorted_keys
+from ettl_assets.os_locks import lock_holders
 from ettl_assets.run_reaper import pool_claims, runs_in_progress
-from ettl_assets.transform.metastore_lock import LOCK_FILE_NAME
+from ettl_assets.transform.metastore_lock import LOCK_FILE_NAME, derby_lock_file
 
 CONNECT_SECONDS = 1.0  # a Thrift server that does not accept by then is reported down
 SHOWN_ASSETS = 3  # of a run's selection; the rest as a count
@@ -90,24 +91,6 @@ def run_lines(instance: dg.DagsterInstance) -> list[str]:
     return lines or ["none"]
 
 
-def flock_holders(path: Path) -> tuple[list[int], list[int]]:
-    """(holding, waiting) pids of the flock on `path`, from /proc/locks."""
-    try:
-        inode = path.stat().st_ino
-        table = Path("/proc/locks").read_text().splitlines()
-    except OSError:
-        return [], []
-    holding, waiting = [], []
-    for line in table:
-        fields = line.split()
-        blocked = "->" in fields
-        fields = [f for f in fields if f != "->"]
-        # <n>: FLOCK ADVISORY WRITE <pid> <major:minor:inode> <start> <end>
-        if len(fields) >= 6 and fields[1] == "FLOCK" and fields[5].split(":")[-1] == str(inode):
-            (waiting if blocked else holding).append(int(fields[4]))
-    return holding, waiting
-
-
 def _command(pid: int) -> str:
     try:
         argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
@@ -118,12 +101,17 @@ def _command(pid: int) -> str:
 
 def lock_lines(instance: dg.DagsterInstance) -> list[str]:
     path = settings.data_dir() / LOCK_FILE_NAME
-    holding, waiting = flock_holders(path)
+    holding, waiting = lock_holders(path)
     held = ", ".join(f"pid {pid} ({_command(pid)})" for pid in holding) or "free"
     line = f"metastore lock {path}: {held}"
     if waiting:
         line += f"; waiting: {', '.join(f'pid {pid}' for pid in waiting)}"
     lines = [line]
+    derby, _ = lock_holders(derby_lock_file())
+    if derby:
+        lines.append(
+            f"Derby metastore open by: {', '.join(f'pid {p} ({_command(p)})' for p in derby)}"
+        )
     for claim in pool_claims(instance):
         run = instance.get_run_by_id(claim.run_id)
         state = run.status.value if run is not None else "deleted"

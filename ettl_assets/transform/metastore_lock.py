@@ -12,14 +12,37 @@ import fcntl
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import dagster as dg
 
 from ettl_assets import settings
+from ettl_assets.os_locks import lock_holders
 
 LOCK_FILE_NAME = "metastore.lock"
+# Derby's own lock while a JVM has the metastore booted (a POSIX lock, seen in /proc/locks).
+DERBY_LOCK = Path("metastore_db") / "dbex.lck"
+WAIT_POLL_SECONDS = 1.0
 ACQUIRED = "embedded Spark metastore lock acquired"
 RELEASED = "embedded Spark metastore lock released"
+
+
+def derby_lock_file() -> Path:
+    return settings.data_dir() / DERBY_LOCK
+
+
+def _wait_for_orphaned_spark(log: Callable[[str], None]) -> None:
+    """A dbt step killed alone (SIGKILL of the step process) leaves its dbt process and Spark
+    running, the metastore open, until they finish: wait for them instead of failing on Derby."""
+    holders, _ = lock_holders(derby_lock_file())
+    if not holders:
+        return
+    log(f"waiting for Spark (pid {', '.join(map(str, holders))}) of a killed dbt step to close "
+        "the metastore")  # fmt: skip
+    began = time.monotonic()
+    while lock_holders(derby_lock_file())[0]:
+        time.sleep(WAIT_POLL_SECONDS)
+    log(f"waited {time.monotonic() - began:.0f} s for the orphaned Spark")
 
 
 @contextmanager
@@ -40,6 +63,7 @@ def holding_embedded_metastore(log: Callable[[str], None]) -> Iterator[None]:
             began = time.monotonic()
             fcntl.flock(handle, fcntl.LOCK_EX)
             log(f"waited {time.monotonic() - began:.0f} s for the metastore")
+        _wait_for_orphaned_spark(log)
         log(ACQUIRED)
         try:
             yield

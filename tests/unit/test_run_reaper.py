@@ -11,8 +11,8 @@ import dagster as dg
 from dagster._core.events import EngineEventData
 
 from ettl_assets.built_report import spans
+from ettl_assets.os_locks import lock_holders
 from ettl_assets.run_reaper import process_started_at, repair, runs_in_progress
-from ettl_assets.status import flock_holders
 
 
 def _dead_pid() -> int:
@@ -85,8 +85,8 @@ def test_flock_holders_names_the_process_that_holds_the_lock(tmp_path):
     path = tmp_path / "metastore.lock"
     with path.open("w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
-        assert flock_holders(path) == ([os.getpid()], [])
-    assert flock_holders(path) == ([], [])
+        assert lock_holders(path) == ([os.getpid()], [])
+    assert lock_holders(path) == ([], [])
 
 
 def test_spans_compress_consecutive_days():
