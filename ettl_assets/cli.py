@@ -408,6 +408,9 @@ def main(argv: list[str] | None = None) -> int:
     settings.export_environment()
     try:
         return args.handler(args)
+    except KeyboardInterrupt:  # before a run started, or a second Ctrl-C while one stops
+        print("\nettl: interrupted; `ettl status` shows any run still stopping", file=sys.stderr)
+        return 130
     except Exception as exc:  # one line to read; the traceback is kept for whoever digs
         log = settings.logs_dir() / "ettl-error.log"
         log.unlink(missing_ok=True)  # the last unexpected error only
