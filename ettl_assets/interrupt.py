@@ -37,7 +37,10 @@ def _cancel(launch_id: str) -> None:
 
 def run_canceling_on_interrupt(launch_id: str, execute: Callable[[], T]) -> T:
     """`execute()` (which executes the run tagged LAUNCH_TAG=launch_id), with Ctrl-C canceling
-    that run. Only from the main thread; a second Ctrl-C raises KeyboardInterrupt."""
+    that run; a second Ctrl-C raises KeyboardInterrupt. Off the main thread (where no signal
+    arrives), just `execute()`."""
+    if threading.current_thread() is not threading.main_thread():
+        return execute()
     result: list[T] = []
     errors: list[BaseException] = []
 
