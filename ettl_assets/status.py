@@ -18,6 +18,7 @@ from ettl_assets.transform.metastore_lock import LOCK_FILE_NAME, derby_lock_file
 
 CONNECT_SECONDS = 1.0  # a Thrift server that does not accept by then is reported down
 SHOWN_ASSETS = 3  # of a run's selection; the rest as a count
+COMMAND_CHARS = 60  # of a lock holder's command line
 
 
 def configuration() -> list[tuple[str, str, str]]:
@@ -91,34 +92,53 @@ def run_lines(instance: dg.DagsterInstance) -> list[str]:
     return lines or ["none"]
 
 
-def _command(pid: int) -> str:
+def _step_processes(instance: dg.DagsterInstance) -> dict[int, str]:
+    """pid -> "step S of run R", for the step processes of the runs in progress."""
+    found = {}
+    for process in runs_in_progress(instance):
+        records = instance.get_records_for_run(
+            process.run.run_id, of_type=dg.DagsterEventType.STEP_WORKER_STARTED
+        ).records
+        for record in records:
+            event = record.event_log_entry.dagster_event
+            pid = event.event_specific_data.metadata.get("pid")
+            if pid is not None:
+                found[int(pid.value)] = f"step {event.step_key} of run {process.run.run_id[:8]}"
+    return found
+
+
+def _describe(pid: int, steps: dict[int, str]) -> str:
+    """What the process is: a run's step, or its command line (shortened)."""
+    if pid in steps:
+        return steps[pid]
     try:
         argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     except OSError:
-        return "?"
-    return " ".join(Path(a.decode()).name if i == 0 else a.decode() for i, a in enumerate(argv[:4]))
+        return "exited"
+    command = " ".join([Path(argv[0].decode()).name, *(a.decode() for a in argv[1:])]).strip()
+    return command if len(command) <= COMMAND_CHARS else command[: COMMAND_CHARS - 3] + "..."
 
 
 def lock_lines(instance: dg.DagsterInstance) -> list[str]:
-    path = settings.data_dir() / LOCK_FILE_NAME
+    path, steps = settings.data_dir() / LOCK_FILE_NAME, _step_processes(instance)
     holding, waiting = lock_holders(path)
-    held = ", ".join(f"pid {pid} ({_command(pid)})" for pid in holding) or "free"
+    held = ", ".join(f"pid {pid} ({_describe(pid, steps)})" for pid in holding) or "free"
     line = f"metastore lock {path}: {held}"
     if waiting:
-        line += f"; waiting: {', '.join(f'pid {pid}' for pid in waiting)}"
+        line += f"; waiting: {', '.join(f'pid {p} ({_describe(p, steps)})' for p in waiting)}"
     lines = [line]
     derby, _ = lock_holders(derby_lock_file())
     if derby:
-        lines.append(
-            f"Derby metastore open by: {', '.join(f'pid {p} ({_command(p)})' for p in derby)}"
-        )
-    for claim in pool_claims(instance):
+        opened = ", ".join(f"pid {p} ({_describe(p, steps)})" for p in derby)
+        lines.append(f"Derby metastore open by: {opened}")
+    claims = pool_claims(instance)
+    for claim in claims:
         run = instance.get_run_by_id(claim.run_id)
         state = run.status.value if run is not None else "deleted"
         what = "holds a slot" if claim.claimed else "waits for a slot"
         lines.append(f"pool {claim.pool}: run {claim.run_id} ({state}) {what}, "
                      f"step {claim.step_key}")  # fmt: skip
-    if len(lines) == 1:
+    if not claims:
         lines.append("concurrency pools: no slot claimed")
     return lines
 
