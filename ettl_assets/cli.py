@@ -11,6 +11,8 @@ ettl plan [--apply]               what changed since the last build, and the bac
 ettl drift [--source S]           per source: the days its delivered schema changed, and how
 ettl lineage ASSET [--column C] [--downstream]
                                   where an asset or column comes from (or goes to), as a tree
+ettl status [--repair]            configuration, engine, runs in progress, locks and their
+                                  holders, newest partitions; --repair frees what killed runs hold
 ettl spark-server start|stop|status [--cluster]
                                   the local Spark Thrift server of the `thrift` target
                                   (--cluster: on a loopback master and two workers)
@@ -99,6 +101,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"materializing bronze -> silver -> gold for {start}..{end}: bronze first, then "
           "everything downstream of the sources that landed (Dagster logs follow)")  # fmt: skip
     outcome = launch_isolating_sources(keys, str(start), str(end), {"ettl/run": f"{start}..{end}"})
+    if outcome.canceled:
+        return _interrupted(outcome.runs, keys, str(start), str(end))
     for launched in outcome.runs:
         _print_run(launched)
     _print_no_delivery([launched.run_id for launched in outcome.runs])
@@ -155,6 +159,15 @@ def _print_no_delivery(run_ids: list[str]) -> None:
                 print(line)
 
 
+def _interrupted(runs, keys, start: str | None, end: str | None) -> int:
+    """Ctrl-C canceled a run (interrupt.py): say what the launch built and what it did not."""
+    from ettl_assets.built_report import interrupted_launch_report
+    from ettl_assets.interrupt import EXIT_INTERRUPTED
+
+    print("\n" + "\n".join(interrupted_launch_report(runs, keys, start, end)))
+    return EXIT_INTERRUPTED
+
+
 def _print_backfill(backfill: Backfill, graph: AssetGraph) -> None:
     for line in backfill.describe(graph):
         print(f"  {line}")
@@ -166,6 +179,8 @@ def _launch(backfill: Backfill, tags: dict[str, str]) -> int:
 
     print(f"launching one run of {len(backfill.asset_keys)} asset(s) (Dagster logs follow)")
     outcome = launch(backfill.asset_keys, backfill.start, backfill.end, tags)
+    if outcome.canceled:
+        return _interrupted([outcome], backfill.asset_keys, backfill.start, backfill.end)
     _print_run(outcome)
     _print_no_delivery([outcome.run_id])
     if not outcome.success:
@@ -289,6 +304,24 @@ def spark_server(args: argparse.Namespace) -> int:
     return 0
 
 
+def status(args: argparse.Namespace) -> int:
+    from ettl_assets.definitions import defs
+    from ettl_assets.run_reaper import repair
+    from ettl_assets.status import status_sections
+
+    with dg.DagsterInstance.get() as instance:
+        if args.repair:
+            freed = repair(instance)
+            print("repaired:" if freed else "repaired: nothing held by a finished or dead run")
+            for line in freed:
+                print(f"  {line}")
+        for title, lines in status_sections(defs.resolve_asset_graph(), instance):
+            print(f"{title}:")
+            for line in lines:
+                print(f"  {line}")
+    return 0
+
+
 def _log_file(command: str) -> Path:
     return settings.logs_dir() / f"{command}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.log"
 
@@ -407,6 +440,10 @@ def main(argv: list[str] | None = None) -> int:
         help="start: run it on a standalone master and two workers (loopback)",
     )  # fmt: skip
     command.set_defaults(handler=spark_server)
+    command = commands.add_parser("status", help="configuration, engine, runs, locks, partitions")
+    command.add_argument("--repair", action="store_true",
+                         help="first free what killed runs hold, and say what")  # fmt: skip
+    command.set_defaults(handler=status)
     command = commands.add_parser("backup", help="bronze and gold to a backup location")
     command.add_argument(
         "--to", metavar="URL",
@@ -424,6 +461,9 @@ def main(argv: list[str] | None = None) -> int:
     except project_config.ConfigError as exc:
         print(f"ettl: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # before a run started, or a second Ctrl-C while one stops
+        print("\nettl: interrupted; `ettl status` shows any run still stopping", file=sys.stderr)
+        return 130
     except Exception as exc:  # one line to read; the traceback is kept for whoever digs
         log = settings.logs_dir() / "ettl-error.log"
         log.unlink(missing_ok=True)  # the last unexpected error only

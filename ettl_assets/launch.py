@@ -15,9 +15,11 @@ from dagster._core.storage.tags import (  # the tags the CLI sets for a range ru
     ASSET_PARTITION_RANGE_START_TAG,
 )
 
+from ettl_assets.interrupt import run_canceling_on_interrupt
 from ettl_assets.metadata import DURATION, ROWS_WRITTEN
 from ettl_assets.planner import downstream_closure
 from ettl_assets.run_progress import LAUNCH_TAG, new_launch_id, watching
+from ettl_assets.run_reaper import repair
 from ettl_assets.tiers import TIERS, tier_of_key
 
 BRONZE = TIERS[0]
@@ -48,6 +50,7 @@ class RunOutcome:
     seconds: float
     tiers: dict[str, TierSummary]
     materialized: set[dg.AssetKey]
+    canceled: bool = False  # by Ctrl-C (interrupt.py)
 
 
 def summarize_run(
@@ -91,20 +94,28 @@ def launch(
         run_tags[ASSET_PARTITION_RANGE_START_TAG] = start
         run_tags[ASSET_PARTITION_RANGE_END_TAG] = end
     began = time.monotonic()
-    with dg.DagsterInstance.get() as instance, watching(launch_id, keys, label):
-        result = dg.execute_job(
-            dg.reconstructable(all_assets_job),
-            instance=instance,
-            asset_selection=sorted(keys, key=lambda k: k.to_user_string()),
-            tags=run_tags,
-        )
+    with dg.DagsterInstance.get() as instance:
+        for line in repair(instance):  # what killed runs hold would stall this one
+            print(f"released from a killed run: {line}")
+        with watching(launch_id, keys, label):
+            result = run_canceling_on_interrupt(
+                launch_id,
+                lambda: dg.execute_job(
+                    dg.reconstructable(all_assets_job),
+                    instance=instance,
+                    asset_selection=sorted(keys, key=lambda k: k.to_user_string()),
+                    tags=run_tags,
+                ),
+            )
         tiers, materialized = summarize_run(instance, result.run_id)
+        run = instance.get_run_by_id(result.run_id)
         return RunOutcome(
             run_id=result.run_id,
             success=result.success,
             seconds=time.monotonic() - began,
             tiers=tiers,
             materialized=materialized,
+            canceled=run is not None and run.status == dg.DagsterRunStatus.CANCELED,
         )
 
 
@@ -119,6 +130,10 @@ class IsolatedOutcome:
     @property
     def success(self) -> bool:
         return all(run.success for run in self.runs)
+
+    @property
+    def canceled(self) -> bool:
+        return any(run.canceled for run in self.runs)
 
 
 def launch_isolating_sources(
@@ -141,6 +156,6 @@ def launch_isolating_sources(
     failed = sorted(bronze - runs[0].materialized, key=str) if bronze else []
     blocked = downstream_closure(defs.resolve_asset_graph(), failed) & (keys - bronze)
     rest = keys - bronze - blocked
-    if rest:
+    if rest and not (runs and runs[0].canceled):
         runs.append(launch(rest, start, end, tags, label="downstream run"))
     return IsolatedOutcome(runs, failed, sorted(blocked, key=str))

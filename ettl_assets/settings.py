@@ -34,7 +34,7 @@ def data_dir() -> Path:
 
 
 def dagster_home() -> Path:
-    """The project's Dagster instance (run history, pool limits): dagster_home/dagster.yaml."""
+    """The project's Dagster instance (run history, event logs): dagster_home/dagster.yaml."""
     return Path(os.environ.get(DAGSTER_HOME_ENV, PROJECT_ROOT / "dagster_home")).resolve()
 
 

@@ -3,8 +3,11 @@
 Daily (partitioned) and reference (unpartitioned) models are two definitions because one
 @dbt_assets cannot mix partition definitions (trap 10); the `daily` tag set per folder in
 dbt_project.yml splits them. Both build a whole date range in ONE dbt invocation (trap 2). On
-the embedded Spark both take the `dbt_spark` pool (a second run queues in Dagster) and a file
-lock (metastore_lock.py), so only one JVM opens the metastore at a time (traps 1, 15).
+the embedded Spark both take a file lock (metastore_lock.py), so only one JVM opens the metastore
+at a time (traps 1, 15), whichever way the run was started. No Dagster concurrency pool: a pool
+slot stays claimed when its run is killed, and then every later dbt step waits for it forever
+on a local instance, while the kernel releases the lock when its holder dies (README "When a run
+is killed").
 """
 
 import json
@@ -33,7 +36,6 @@ from ettl_assets.transform.state import STATE_METADATA_KEY, save_state
 from ettl_assets.transform.translator import DAILY_TAG, TieredTranslator
 
 DAILY_SELECTOR = f"tag:{DAILY_TAG}"
-SPARK_POOL = "dbt_spark"
 # dbt unit tests check the SQL's logic on fixed rows, not a day's data: they run in `dbt test`
 # and `make test` (dbt's advice for production), not in every orchestrated build, where they
 # took ~8 s of a one-day daily step (bench P3). Data tests still gate every build.
@@ -113,8 +115,6 @@ COMMON = {
     "dagster_dbt_translator": TieredTranslator(),
     "backfill_policy": dg.BackfillPolicy.single_run(),
     "op_tags": DBT_OP_TAGS,  # the dbt step's pod size on Kubernetes (execution.py)
-    # Only the embedded Spark needs it; a Thrift server takes overlapping runs.
-    "pool": SPARK_POOL if settings.embedded_spark() else None,
 }
 
 

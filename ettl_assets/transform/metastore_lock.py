@@ -1,24 +1,48 @@
 """One embedded Spark at a time on the Derby metastore, guaranteed by a file lock.
 
-The `dbt_spark` pool queues dbt steps in Dagster, but its slot claim is not atomic on the
-SQLite instance storage of a local Dagster (SQLite ignores the claim's FOR UPDATE): two runs
-launched in the same instant can both get the one slot, and the second JVM then fails to boot
-the metastore (Derby XSDB6, trap 1). An OS file lock next to the metastore cannot be claimed
-twice, so the second dbt step waits here, with a log line saying why.
+A second JVM on the metastore fails to boot it (Derby XSDB6, trap 1), so a dbt step (and backup
+or restore) waits here, with a log line saying why, while another holds it. An OS file lock, not
+a Dagster concurrency pool: it cannot be claimed twice (a pool's slot claim is not atomic on the
+SQLite storage of a local instance, which ignores the claim's FOR UPDATE), it holds whichever
+way the run was started (`ettl run`, `dagster asset materialize`, the UI), and the kernel
+releases it when its holder dies, where a killed run's pool slot stays claimed for good.
 """
 
 import fcntl
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import dagster as dg
 
 from ettl_assets import settings
+from ettl_assets.os_locks import lock_holders
 
 LOCK_FILE_NAME = "metastore.lock"
+# Derby's own lock while a JVM has the metastore booted (a POSIX lock, seen in /proc/locks).
+DERBY_LOCK = Path("metastore_db") / "dbex.lck"
+WAIT_POLL_SECONDS = 1.0
 ACQUIRED = "embedded Spark metastore lock acquired"
 RELEASED = "embedded Spark metastore lock released"
+
+
+def derby_lock_file() -> Path:
+    return settings.data_dir() / DERBY_LOCK
+
+
+def _wait_for_orphaned_spark(log: Callable[[str], None]) -> None:
+    """A dbt step killed alone (SIGKILL of the step process) leaves its dbt process and Spark
+    running, the metastore open, until they finish: wait for them instead of failing on Derby."""
+    holders, _ = lock_holders(derby_lock_file())
+    if not holders:
+        return
+    log(f"waiting for Spark (pid {', '.join(map(str, holders))}) of a killed dbt step to close "
+        "the metastore")  # fmt: skip
+    began = time.monotonic()
+    while lock_holders(derby_lock_file())[0]:
+        time.sleep(WAIT_POLL_SECONDS)
+    log(f"waited {time.monotonic() - began:.0f} s for the orphaned Spark")
 
 
 @contextmanager
@@ -39,6 +63,7 @@ def holding_embedded_metastore(log: Callable[[str], None]) -> Iterator[None]:
             began = time.monotonic()
             fcntl.flock(handle, fcntl.LOCK_EX)
             log(f"waited {time.monotonic() - began:.0f} s for the metastore")
+        _wait_for_orphaned_spark(log)
         log(ACQUIRED)
         try:
             yield
