@@ -1,3 +1,4 @@
+import json
 import os
 import secrets
 import stat
@@ -85,3 +86,21 @@ def test_random_keys_of_32_bytes_or_more_are_accepted(no_key, monkeypatch, key):
     monkeypatch.setenv(pii_key.PII_KEY_ENV, key)
     pii_key.export_pii_key()
     assert os.environ[pii_key.PII_KEY_ENV] == key
+
+
+def test_the_embedded_spark_gets_the_key_from_its_environment_not_its_command_line():
+    """Every setting of a session-method target reaches spark-submit's command line (`--conf`);
+    the macro reads the key from the JVM's environment on the target it knows as the session
+    one, and Thrift targets send it in their session, not on a command line."""
+    profiles = yaml.safe_load((pii_key.settings.DBT_PROJECT_DIR / "profiles.yml").read_text())
+    outputs = profiles["ettl"]["outputs"]
+    assert [name for name, out in outputs.items() if out["method"] == "session"] == ["local"]
+    for name, output in outputs.items():
+        settings_text = json.dumps(output.get("server_side_parameters", {}))
+        if output["method"] == "session":
+            assert pii_key.PII_KEY_ENV not in settings_text, name
+        else:
+            assert "set:hiveconf:spark.ettl.pii_hmac_key" in settings_text, name
+    macro = (pii_key.settings.DBT_PROJECT_DIR / "macros" / "sensitive_columns.sql").read_text()
+    assert "target.name == 'local'" in macro
+    assert f"reflect('java.lang.System', 'getenv', '{pii_key.PII_KEY_ENV}')" in macro
