@@ -31,6 +31,7 @@ STARTED = time.monotonic()  # wall time of the whole process, Spark start includ
 DAILY_SOURCES = ("flights", "weather", "passengers")
 SNAPSHOT_SOURCES = ("airlines", "airports", "planes")
 BRONZE_FILE = "part-0.parquet"
+PII_KEY_ENV = "DBT_ENV_SECRET_PII_HMAC_KEY"  # as ettl_assets/pii_key.py (the bench imports no ettl)
 
 # Bronze columns as the external tables of dbt_project/macros/register_bronze_tables.sql declare
 # them: the contract, then each alias (a column's other delivered name), then the audit columns.
@@ -113,12 +114,13 @@ def local_hhmm_to_utc(day: str, hhmm: str) -> str:
     )
 
 
-# macros/sensitive_columns.sql pii_hash(): HMAC-SHA-256 with the key the session was given.
+# macros/sensitive_columns.sql pii_hash(): HMAC-SHA-256 with the key the JVM reads from its own
+# environment (a Spark setting would be on the JVM's command line, for `ps` to show).
 def pii_hash(column: str) -> str:
     return (
         f"case when {column} is null then null else reflect("
         "'org.apache.commons.codec.digest.HmacUtils', 'hmacSha256Hex', "
-        f"'${{spark.ettl.pii_hmac_key}}', cast({column} as string)) end"
+        f"reflect('java.lang.System', 'getenv', '{PII_KEY_ENV}'), cast({column} as string)) end"
     )
 
 
@@ -424,7 +426,7 @@ CACHED = {"stg_flights__flights", "stg_weather__observations"}
 def pii_key(data_dir: Path) -> str:
     """The key silver hashes personal data with: the environment's, or the local one
     (ettl_assets/pii_key.py)."""
-    key = os.environ.get("DBT_ENV_SECRET_PII_HMAC_KEY") or ""
+    key = os.environ.get(PII_KEY_ENV) or ""
     local = data_dir / "secrets" / "pii_hmac.key"
     if not key and local.is_file():
         key = local.read_text().strip()
@@ -436,6 +438,8 @@ def pii_key(data_dir: Path) -> str:
 def start_spark(pii_hmac_key: str) -> "SparkSession":
     from pyspark.sql import SparkSession
 
+    # The JVM pyspark starts inherits this environment; pii_hash() reads the key from it.
+    os.environ[PII_KEY_ENV] = pii_hmac_key
     return (
         SparkSession.builder.master("local[*]")
         .appName("ettl-pyspark-baseline")
@@ -450,7 +454,6 @@ def start_spark(pii_hmac_key: str) -> "SparkSession":
         .config("spark.sql.ansi.enabled", "false")
         # Overwrite only the partitions a write contains, like dbt's insert_overwrite.
         .config("spark.sql.sources.partitionOverwriteMode", "dynamic")
-        .config("spark.ettl.pii_hmac_key", pii_hmac_key)  # read by pii_hash() as ${...}
         .getOrCreate()
     )
 

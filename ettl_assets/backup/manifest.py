@@ -10,11 +10,12 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from ettl_assets.backup.manifest_checks import TIERS, ManifestFieldError, check_document
+
 FORMAT = 1  # bumped when a field changes meaning; restore refuses formats it does not know
 MANIFEST_NAME = "manifest.json"
 # A backup keeps each file under <backup>/warehouse/<its path relative to the warehouse>.
 FILES_DIR = "warehouse"
-TIERS = ("bronze", "gold")
 
 
 class ManifestError(ValueError):
@@ -86,24 +87,22 @@ class Manifest:
 
     @classmethod
     def from_json(cls, text: str) -> "Manifest":
+        """The manifest in `text`, every field checked (manifest_checks.py): ManifestError
+        naming the first bad field otherwise."""
         try:
             document = json.loads(text)
-        except json.JSONDecodeError as exc:
+        except (ValueError, RecursionError) as exc:  # also integers too long to convert
             raise ManifestError(f"{MANIFEST_NAME} is not valid JSON ({exc})") from exc
-        if not isinstance(document, dict) or document.get("format") != FORMAT:
-            found = document.get("format") if isinstance(document, dict) else None
-            raise ManifestError(
-                f"{MANIFEST_NAME} has format {found!r}; this version of ettl reads format {FORMAT}"
-            )
         try:
-            return cls(
-                created_at=document["created_at"],
-                project_version=document["project_version"],
-                data_dir=document["data_dir"],
-                tables=tuple(_table_from_json(table) for table in document["tables"]),
-            )
-        except (KeyError, TypeError) as exc:
-            raise ManifestError(f"{MANIFEST_NAME} is incomplete: no {exc} in it") from exc
+            check_document(document, FORMAT)
+        except ManifestFieldError as exc:
+            raise ManifestError(f"{MANIFEST_NAME}: {exc}") from exc
+        return cls(
+            created_at=document["created_at"],
+            project_version=document["project_version"],
+            data_dir=document["data_dir"],
+            tables=tuple(_table_from_json(table) for table in document["tables"]),
+        )
 
 
 def _table_json(table: TableDefinition) -> dict[str, Any]:

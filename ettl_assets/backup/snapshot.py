@@ -23,7 +23,14 @@ from ettl_assets.backup.manifest import (
     Manifest,
     TableDefinition,
 )
-from ettl_assets.backup.store import Progress, copy_hashing, lock_messages, open_location
+from ettl_assets.backup.store import (
+    Progress,
+    copy_hashing,
+    lock_messages,
+    make_private_dirs,
+    open_location,
+    open_private,
+)
 from ettl_assets.backup.tables import TableFiles, read_definition, tables_to_back_up
 from ettl_assets.sources.registry import load_registry
 from ettl_assets.transform.metastore_lock import holding_embedded_metastore
@@ -55,6 +62,7 @@ def take_backup(url: str | None, out: Callable[[str], None] = print) -> BackupRe
         raise BackupError(f"{url} already holds a backup ({MANIFEST_NAME}); back up to a new "
                           "location")  # fmt: skip
     warehouse = settings.warehouse_dir()
+    make_private_dirs(fs, root)  # before any file: the backup's own folder is owner-only too
     # On the embedded Spark, hold the metastore lock: no dbt step rewrites gold while it is
     # copied (bronze files are replaced whole, by atomic renames, so each copy is a whole file).
     with holding_embedded_metastore(lock_messages(out)):
@@ -70,8 +78,8 @@ def take_backup(url: str | None, out: Callable[[str], None] = print) -> BackupRe
         tables=tuple(definitions),
     )
     # Last: a backup interrupted before this line has no manifest, and restore refuses it.
-    with fs.open(f"{root}/{MANIFEST_NAME}", "w") as handle:
-        handle.write(manifest.to_json())
+    with open_private(fs, f"{root}/{MANIFEST_NAME}") as handle:
+        handle.write(manifest.to_json().encode())
     return BackupResult(url, manifest, skipped)
 
 
@@ -82,7 +90,7 @@ def _copy_table(
     for path in table.files:
         relative = path.relative_to(warehouse).as_posix()
         target = f"{root}/{FILES_DIR}/{relative}"
-        fs.makedirs(target.rsplit("/", 1)[0], exist_ok=True)
+        make_private_dirs(fs, target.rsplit("/", 1)[0])
         # One open file for footer and copy: both see the same bytes even if a bronze asset
         # replaces the file meanwhile (the rename leaves this handle on the old file).
         with path.open("rb") as source:
@@ -91,7 +99,7 @@ def _copy_table(
             except pa.ArrowException as exc:
                 raise BackupError(f"{path} is not a readable Parquet file ({exc})") from exc
             source.seek(0)
-            with fs.open(target, "wb") as copy:
+            with open_private(fs, target) as copy:
                 size, digest = copy_hashing(source, copy)
         entries.append(BackedUpFile(relative, size, footer.num_rows, digest))
         footers.append((path.relative_to(table.directory).as_posix(), footer))

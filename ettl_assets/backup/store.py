@@ -6,12 +6,16 @@ checksum is of what it wrote, and a restore's of what it read.
 """
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import BinaryIO
 
 import fsspec
 from fsspec import AbstractFileSystem
+from fsspec.implementations.local import LocalFileSystem
 
+from ettl_assets.private_files import private_dir, private_file
 from ettl_assets.transform.metastore_lock import ACQUIRED, RELEASED
 
 CHUNK = 1 << 20
@@ -21,6 +25,26 @@ def open_location(url: str) -> tuple[AbstractFileSystem, str]:
     """The filesystem behind `url` and the location's path on it."""
     fs, path = fsspec.core.url_to_fs(url)
     return fs, path.rstrip("/")
+
+
+def make_private_dirs(fs: AbstractFileSystem, path: str) -> None:
+    """A folder of a backup: owner-only on a local disk (a backup holds bronze, and bronze holds
+    personal data in clear); elsewhere, the store's own access control applies."""
+    if isinstance(fs, LocalFileSystem):
+        private_dir(Path(path))
+    else:
+        fs.makedirs(path, exist_ok=True)
+
+
+@contextmanager
+def open_private(fs: AbstractFileSystem, path: str) -> Iterator[BinaryIO]:
+    """A new file of a backup, open for binary writing: owner-only (0600) on a local disk."""
+    if isinstance(fs, LocalFileSystem):
+        with private_file(Path(path)) as handle:
+            yield handle
+    else:
+        with fs.open(path, "wb") as handle:
+            yield handle
 
 
 def copy_hashing(source: BinaryIO, target: BinaryIO) -> tuple[int, str]:

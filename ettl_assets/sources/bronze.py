@@ -32,6 +32,7 @@ from ettl_assets.catalog import SENSITIVITY_TAG, SOURCE_SYSTEMS, TIER_TAG, fresh
 from ettl_assets.execution import BRONZE_OP_TAGS
 from ettl_assets.lineage_events.bronze_runs import with_lineage
 from ettl_assets.partitions import daily_partitions
+from ettl_assets.private_files import private_dir, private_file
 from ettl_assets.sources import drift, readers
 from ettl_assets.sources.delivery_report import check_specs, delivery_report
 from ettl_assets.sources.landing_zone import LandingZone
@@ -146,11 +147,12 @@ def delivered_schemas(spec: SourceSpec) -> list[tuple[str, drift.DeliveredSchema
 
 
 def write_atomically(table: pa.Table, target: Path, metadata: dict[bytes, bytes]) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
+    """Owner-only (docs/security.md): bronze and quarantine hold personal data in clear."""
     metadata = {**(table.schema.metadata or {}), **metadata}
     temp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
     try:
-        pq.write_table(table.replace_schema_metadata(metadata), temp)
+        with private_file(temp) as handle:
+            pq.write_table(table.replace_schema_metadata(metadata), handle)
         os.replace(temp, target)
     finally:
         temp.unlink(missing_ok=True)
@@ -225,7 +227,7 @@ def ingest(
     delivery: Delivery = read_delivery(delivered, landing_file, spec)  # clear error if unreadable
     ingested_at = datetime.now(UTC)
     # The quarantine table exists (empty) from the first delivery on, for Spark to register.
-    quarantine_dir(spec).mkdir(parents=True, exist_ok=True)
+    private_dir(quarantine_dir(spec))
     if delivery.rejected:
         # Before the partition: a failure in between leaves rows quarantined twice, never lost.
         rejected = quarantine_table(delivery.rejected, landing_file, run_id, ingested_at)

@@ -13,6 +13,7 @@ import fsspec
 from fsspec.implementations.local import LocalFileSystem
 
 from ettl_assets import settings
+from ettl_assets.private_files import write_private
 
 # Where a filesystem's listing gives a version of a file without reading it (object stores: an
 # ETag or a modification time). Without one, the version is a hash of the content.
@@ -78,12 +79,8 @@ class LandingZone:
         if self.read(relative) == content:
             return False
         path = self.path(relative)
-        if self.is_local:  # a reader never sees half a file: write aside, then rename over
-            target = Path(path)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            temp = target.with_name(f".{target.name}.tmp")
-            temp.write_bytes(content)
-            temp.replace(target)
+        if self.is_local:  # owner-only (personal data, docs/security.md), renamed over whole
+            write_private(Path(path), content)
         else:  # object stores publish an object whole
             self.fs.pipe_file(path, content)
         return True

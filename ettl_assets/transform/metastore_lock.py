@@ -18,6 +18,7 @@ import dagster as dg
 
 from ettl_assets import settings
 from ettl_assets.os_locks import lock_holders
+from ettl_assets.private_files import private_dir
 
 LOCK_FILE_NAME = "metastore.lock"
 # Derby's own lock while a JVM has the metastore booted (a POSIX lock, seen in /proc/locks).
@@ -53,7 +54,7 @@ def holding_embedded_metastore(log: Callable[[str], None]) -> Iterator[None]:
         yield
         return
     path = settings.data_dir() / LOCK_FILE_NAME
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)  # the data dir: owner-only when this creates it
     with path.open("w") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)

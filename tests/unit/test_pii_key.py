@@ -1,7 +1,10 @@
+import json
 import os
+import secrets
 import stat
 
 import pytest
+import yaml
 
 from ettl_assets import pii_key
 
@@ -15,9 +18,9 @@ def no_key(monkeypatch, tmp_path):
 
 
 def test_the_environment_key_wins(no_key, monkeypatch):
-    monkeypatch.setenv(pii_key.PII_KEY_ENV, "from-a-secret")
+    monkeypatch.setenv(pii_key.PII_KEY_ENV, "from-a-secret-" + secrets.token_hex(16))
     pii_key.export_pii_key()
-    assert os.environ[pii_key.PII_KEY_ENV] == "from-a-secret"
+    assert os.environ[pii_key.PII_KEY_ENV].startswith("from-a-secret-")
     assert not pii_key.local_key_file().exists()
 
 
@@ -39,3 +42,65 @@ def test_elsewhere_a_missing_key_stops_the_run_with_what_to_set(no_key, monkeypa
         pii_key.export_pii_key()
     assert pii_key.PII_KEY_ENV in str(error.value) and deployment in str(error.value)
     assert not pii_key.local_key_file().exists()
+
+
+@pytest.mark.parametrize(
+    ("key", "problem"),
+    [
+        ("change-me", "is 9 bytes long; it must have at least 32"),
+        ("0123456789abcdef0123456789abcde", "is 31 bytes long"),
+        ("change-me-change-me-change-me-change-me", "is a placeholder"),
+        ("Please-REPLACE_ME-with-a-real-key-0123", "is a placeholder"),
+        ("ab" * 32, "fewer than 8 different characters"),
+    ],
+)
+def test_a_short_or_placeholder_key_is_refused_with_how_to_make_one(no_key, monkeypatch, key,
+                                                                   problem):  # fmt: skip
+    monkeypatch.setenv(pii_key.PII_KEY_ENV, key)
+    with pytest.raises(pii_key.WeakPiiKeyError) as error:
+        pii_key.export_pii_key()
+    message = str(error.value)
+    assert problem in message and "\n" not in message and key not in message
+    assert 'python -c "import secrets; print(secrets.token_hex(32))"' in message
+
+
+def test_the_example_secrets_placeholder_is_refused(no_key, monkeypatch):
+    example = (pii_key.settings.PROJECT_ROOT / "deploy/k8s/secrets.example.yaml").read_text()
+    documents = [d for d in yaml.safe_load_all(example) if d["metadata"]["name"] == "ettl-env"]
+    monkeypatch.setenv(pii_key.PII_KEY_ENV, documents[0]["stringData"][pii_key.PII_KEY_ENV])
+    with pytest.raises(pii_key.WeakPiiKeyError):
+        pii_key.export_pii_key()
+
+
+def test_a_hand_edited_weak_local_key_file_is_refused(no_key):
+    path = pii_key.local_key_file()
+    path.parent.mkdir(parents=True)
+    path.write_text("change-me")
+    with pytest.raises(pii_key.WeakPiiKeyError, match="9 bytes long"):
+        pii_key.export_pii_key()
+
+
+@pytest.mark.parametrize("key", [secrets.token_hex(16), secrets.token_hex(32),
+                                 secrets.token_urlsafe(32)])  # fmt: skip
+def test_random_keys_of_32_bytes_or_more_are_accepted(no_key, monkeypatch, key):
+    monkeypatch.setenv(pii_key.PII_KEY_ENV, key)
+    pii_key.export_pii_key()
+    assert os.environ[pii_key.PII_KEY_ENV] == key
+
+
+def test_the_embedded_spark_gets_the_key_from_its_environment_not_its_command_line():
+    """Every setting of a session-method target reaches spark-submit's command line (`--conf`);
+    the macro reads the key from the JVM's environment on the target it knows as the session
+    one, and Thrift targets send it in their session, not on a command line."""
+    profiles = yaml.safe_load((pii_key.settings.DBT_PROJECT_DIR / "profiles.yml").read_text())
+    outputs = profiles["ettl"]["outputs"]
+    assert [name for name, out in outputs.items() if out["method"] == "session"] == ["local"]
+    for name, output in outputs.items():
+        settings_text = json.dumps(output.get("server_side_parameters", {}))
+        if output["method"] == "session":
+            assert pii_key.PII_KEY_ENV not in settings_text, name
+        else:
+            assert "set:hiveconf:spark.ettl.pii_hmac_key" in settings_text, name
+    macro = (pii_key.settings.DBT_PROJECT_DIR / "macros" / "sensitive_columns.sql").read_text()
+    assert "target.name == 'local'" in macro
+    assert f"reflect('java.lang.System', 'getenv', '{pii_key.PII_KEY_ENV}')" in macro
