@@ -450,7 +450,7 @@ def start_spark(pii_hmac_key: str) -> "SparkSession":
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.session.timeZone", "UTC")
-        # dbt-spark runs with ANSI mode off (shared/DESIGN.md trap 5): a bad cast gives NULL.
+        # dbt-spark runs with ANSI mode off (docs/design-decisions.md#d5): a bad cast gives NULL.
         .config("spark.sql.ansi.enabled", "false")
         # Overwrite only the partitions a write contains, like dbt's insert_overwrite.
         .config("spark.sql.sources.partitionOverwriteMode", "dynamic")

@@ -6,10 +6,11 @@ k8s            dagster-k8s' `k8s_job_executor`: every step a Kubernetes Job (one
 
 A step pod's size depends on its tier, so it is a `dagster-k8s/config` op tag on the assets:
 dagster-k8s 0.29.27 builds a step's pod from the run launcher, the code location, the executor's
-`step_k8s_config` and the op's tags, never from the run's tags (trap 9; executor.py calls
-`create_for_run(..., include_run_tags=False)` and has no option to change that). A pod's priority
-depends on its run (a backfill or not), which no op tag can know: the executor below reads the
-run's tags when the run starts and sets the priority class in that run's `step_k8s_config`.
+`step_k8s_config` and the op's tags, never from the run's tags (docs/design-decisions.md#d9;
+executor.py calls `create_for_run(..., include_run_tags=False)` and has no option to change that). A
+pod's priority depends on its run (a backfill or not), which no op tag can know: the executor below
+reads the run's tags when the run starts and sets the priority class in that run's
+`step_k8s_config`.
 The op tags are inert under the local executors.
 """
 
@@ -28,10 +29,10 @@ if TYPE_CHECKING:  # the executor interface's types
     from dagster._core.execution.retries import RetryMode
     from dagster._core.execution.step_dependency_config import StepDependencyConfig
 
-# A bronze step copies one source's deliveries with pyarrow, a day at a time. A dbt step builds
-# the silver AND gold models of one partitions definition in one dbt call (trap 2) and reads back
-# row counts and column metadata; the Spark work itself runs on the Thrift server. Memory is
-# limited (a runaway step is killed, not its neighbours); CPU is not (no throttling).
+# A bronze step copies one source's deliveries with pyarrow, a day at a time. A dbt step builds the
+# silver AND gold models of one partitions definition in one dbt call (docs/design-decisions.md#d2)
+# and reads back row counts and column metadata; the Spark work itself runs on the Thrift server.
+# Memory is limited (a runaway step is killed, not its neighbours); CPU is not (no throttling).
 BRONZE_POD_RESOURCES = {"requests": {"cpu": "250m", "memory": "512Mi"}, "limits": {"memory": "1Gi"}}
 DBT_POD_RESOURCES = {"requests": {"cpu": "1", "memory": "2Gi"}, "limits": {"memory": "4Gi"}}
 

@@ -1,7 +1,7 @@
 """Where things live and which engine runs them, resolved in one place from the project
 configuration (ettl.yaml and its environment overrides, read by project_config.py).
 
-Every path is absolute and fixed (trap 1 in shared/DESIGN.md): dbt started from any working
+Every path is absolute and fixed (docs/design-decisions.md#d1): dbt started from any working
 directory, the Dagster UI and the tests must all see the same metastore and warehouse.
 """
 

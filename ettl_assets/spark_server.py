@@ -1,9 +1,10 @@
 """A local Spark Thrift server for the `thrift` target, started from pyspark's own jars.
 
-It listens on loopback, on the project's warehouse and metastore, and stays up between runs:
-a warm server skips the JVM start every dbt step of the `local` target pays, and it is the one
-JVM holding the Derby metastore, so any number of runs can use it at once (trap 1 is gone).
-While it runs, the `local` target cannot open the metastore: stop it to go back.
+It listens on loopback, on the project's warehouse and metastore, and stays up between runs: a warm
+server skips the JVM start every dbt step of the `local` target pays, and it is the one JVM holding
+the Derby metastore, so any number of runs can use it at once (the one-JVM limit of
+docs/design-decisions.md#d1 does not apply). While it runs, the `local` target cannot open the
+metastore: stop it to go back.
 
 `--cluster` runs it as the driver of a Spark standalone cluster on loopback (spark_cluster.py),
 and with ETTL_METASTORE_URL set its catalog is in PostgreSQL (metastore.py) instead of Derby.

@@ -1,7 +1,7 @@
 {#-
   Keep the failing rows of every failed or warned test durably, in audit.dbt_test_failures (one
   JSON document per failing row, with the test, its severity and the run's window); never
-  replaced. dbt's own store_failures tables are replaced on every run (trap 8) and cost a
+  replaced. dbt's own store_failures tables are replaced on every run (docs/design-decisions.md#d8) and cost a
   Spark statement per test even when it passes; re-running just the failed tests' compiled SQL
   here costs nothing when everything passes.
 
@@ -9,7 +9,7 @@
   partition overwrite: Spark then stages the files in a directory of its own job. A plain
   `insert into` stages them in the table's shared `_temporary/0`, and two runs finishing at once
   on a Thrift server failed with "_temporary/0 does not exist". dbt-spark's insert_overwrite
-  models set the same mode themselves (see trap 13).
+  models set the same mode themselves (docs/design-decisions.md#d13).
 -#}
 {% macro keep_test_failures(results) %}
   {%- if execute -%}

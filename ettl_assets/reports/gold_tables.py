@@ -1,7 +1,7 @@
 """Gold marts read straight from their Parquet files, for reports.
 
-No Spark: a report runs next to dbt steps that may hold the embedded metastore (trap 1), and
-gold's files are final once dbt has written them.
+No Spark: a report runs next to dbt steps that may hold the embedded metastore
+(docs/design-decisions.md#d1), and gold's files are final once dbt has written them.
 """
 
 import pandas as pd

@@ -68,7 +68,8 @@ def bronze_file(spec: SourceSpec, day: str | None = None) -> Path:
 
 
 def quarantine_dir(spec: SourceSpec, day: str | None = None) -> Path:
-    """One Parquet file per run that quarantined rows: appended, never replaced (trap 8)."""
+    """One Parquet file per run that quarantined rows: appended, never replaced
+    (docs/design-decisions.md#d8)."""
     return _partition_dir(spec.name + QUARANTINE_SUFFIX, spec, day)
 
 

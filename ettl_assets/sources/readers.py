@@ -7,7 +7,7 @@ Two stages, so every format gets the same row-level handling:
 2. conform: each declared column (or its alias) is cast to its contract type; a row with a value
    that does not cast goes to quarantine with the reason, the good rows go on.
 A file that cannot be read as a whole (missing, truncated, corrupt) raises `LandingFileError`
-naming the file. All IO goes through pyarrow: no Spark JVM in bronze (trap 1).
+naming the file. All IO goes through pyarrow: no Spark JVM in bronze (docs/design-decisions.md#d1).
 """
 
 import gzip

@@ -1,13 +1,14 @@
 """The dbt models as Dagster assets.
 
-Daily (partitioned) and reference (unpartitioned) models are two definitions because one
-@dbt_assets cannot mix partition definitions (trap 10); the `daily` tag set per folder in
-dbt_project.yml splits them. Both build a whole date range in ONE dbt invocation (trap 2). On
-the embedded Spark both take a file lock (metastore_lock.py), so only one JVM opens the metastore
-at a time (traps 1, 15), whichever way the run was started. No Dagster concurrency pool: a pool
-slot stays claimed when its run is killed, and then every later dbt step waits for it forever
-on a local instance, while the kernel releases the lock when its holder dies (README "When a run
-is killed").
+Daily (partitioned) and reference (unpartitioned) models are two definitions because one @dbt_assets
+cannot mix partition definitions (docs/design-decisions.md#d10); the `daily` tag set per folder in
+dbt_project.yml splits them. Both build a whole date range in ONE dbt invocation
+(docs/design-decisions.md#d2). On the embedded Spark both take a file lock (metastore_lock.py), so
+only one JVM opens the metastore at a time (docs/design-decisions.md#d1,
+docs/design-decisions.md#d15), whichever way the run was started. No Dagster concurrency pool: a
+pool slot stays claimed when its run is killed, and then every later dbt step waits for it forever
+on a local instance, while the kernel releases the lock when its holder dies (README "When a run is
+killed").
 """
 
 import json

@@ -1,9 +1,10 @@
 """Column schema and column-level lineage of each dbt model, for its materialization.
 
 dagster-dbt's `fetch_column_metadata()` asks the warehouse for the column types, which on the
-embedded Spark opens a second JVM on the same metastore (trap 14). The types are already known
-without Spark: a model's from its Parquet files, a bronze source's from the registry. With them,
-dagster-dbt's own lineage builder (sqlglot over the compiled SQL) gives `dagster/column_lineage`.
+embedded Spark opens a second JVM on the same metastore (docs/design-decisions.md#d14). The types
+are already known without Spark: a model's from its Parquet files, a bronze source's from the
+registry. With them, dagster-dbt's own lineage builder (sqlglot over the compiled SQL) gives
+`dagster/column_lineage`.
 """
 
 import functools

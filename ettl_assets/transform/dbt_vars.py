@@ -1,4 +1,4 @@
-"""dbt vars for a Dagster run's partition window (trap 3 in shared/DESIGN.md).
+"""dbt vars for a Dagster run's partition window (docs/design-decisions.md#d3).
 
 A range run has no single partition key, so the window always comes from the run's partition
 time window; a partitioned run without one is an error, never "all dates".

@@ -1,10 +1,10 @@
 """One embedded Spark at a time on the Derby metastore, guaranteed by a file lock.
 
-A second JVM on the metastore fails to boot it (Derby XSDB6, trap 1), so a dbt step (and backup
-or restore) waits here, with a log line saying why, while another holds it. An OS file lock, not
-a Dagster concurrency pool: it cannot be claimed twice (a pool's slot claim is not atomic on the
-SQLite storage of a local instance, which ignores the claim's FOR UPDATE), it holds whichever
-way the run was started (`ettl run`, `dagster asset materialize`, the UI), and the kernel
+A second JVM on the metastore fails to boot it (Derby XSDB6, docs/design-decisions.md#d1), so a dbt
+step (and backup or restore) waits here, with a log line saying why, while another holds it. An OS
+file lock, not a Dagster concurrency pool: it cannot be claimed twice (a pool's slot claim is not
+atomic on the SQLite storage of a local instance, which ignores the claim's FOR UPDATE), it holds
+whichever way the run was started (`ettl run`, `dagster asset materialize`, the UI), and the kernel
 releases it when its holder dies, where a killed run's pool slot stays claimed for good.
 """
 

@@ -1,7 +1,7 @@
 """The first rows of a gold table as a markdown table, for its materialization in the UI.
 
 Read from the table's Parquet files like the row counts (row_counts.py), not through Spark
-(trap 14): gold is small and its files are final once dbt has written them.
+(docs/design-decisions.md#d14): gold is small and its files are final once dbt has written them.
 """
 
 import dagster as dg

@@ -64,8 +64,8 @@ class InstalledDbtCli(DbtCliResource):
         """No dbt adapter in the step process (~2.5 s before every dbt call, bench P3).
 
         dagster-dbt opens one only for `fetch_row_counts()` and `fetch_column_metadata()`, which
-        would start a second Spark on the embedded metastore (trap 14); the row counts and
-        column metadata here are read from the tables' Parquet files instead.
+        would start a second Spark on the embedded metastore (docs/design-decisions.md#d14); the row
+        counts and column metadata here are read from the tables' Parquet files instead.
         """
         return None
 

@@ -1,7 +1,7 @@
 """Rows a dbt model holds in a partition window, counted from its Parquet files.
 
-Counting through Spark would open a second JVM on the embedded metastore (trap 14 in
-shared/DESIGN.md); the Parquet footers already know their row counts.
+Counting through Spark would open a second JVM on the embedded metastore
+(docs/design-decisions.md#d14); the Parquet footers already know their row counts.
 """
 
 from collections.abc import Mapping

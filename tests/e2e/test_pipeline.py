@@ -135,8 +135,8 @@ def test_dbt_test_and_show_work_from_any_directory(pipeline, tmp_path):
 
 
 def test_two_runs_at_once_wait_for_each_other(pipeline, instance):
-    """Two local runs must not open the Derby metastore together (trap 1): the metastore lock
-    makes the second dbt step wait for the first."""
+    """Two local runs must not open the Derby metastore together (docs/design-decisions.md#d1):
+    the metastore lock makes the second dbt step wait for the first."""
     materialize_at_once("silver/stg_flights__flights", list(WINDOW), "concurrent")
 
     first, second = (

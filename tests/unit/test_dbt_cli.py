@@ -12,9 +12,9 @@ def test_the_dbt_version_is_the_one_dagster_dbt_would_ask_the_dbt_cli_for():
 
 
 def test_no_dbt_adapter_is_opened_in_the_step_process(tmp_path):
-    # dagster-dbt opens an adapter before every dbt call (~2.5 s) for metadata fetches this
-    # project does not use (trap 14); InstalledDbtCli skips it. If dagster-dbt stops opening
-    # one, the override is dead code: the second assertion says so.
+    # dagster-dbt opens an adapter before every dbt call (~2.5 s) for metadata fetches this project
+    # does not use (docs/design-decisions.md#d14); InstalledDbtCli skips it. If dagster-dbt stops
+    # opening one, the override is dead code: the second assertion says so.
     ours = dbt_cli(dbt_project).cli(["--version"], target_path=tmp_path / "ours")
     theirs = DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE).cli(
         ["--version"], target_path=tmp_path / "theirs"

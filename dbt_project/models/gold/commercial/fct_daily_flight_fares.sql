@@ -53,7 +53,7 @@ final as (
         planes.seat_count,
         sum(by_fare_class.bookings) over (partition by by_fare_class.flight_id)
             / planes.seat_count as channel_load_factor,
-        by_fare_class.flight_date  -- partition column, last (trap 4)
+        by_fare_class.flight_date  -- partition column, last (docs/design-decisions.md#d4)
 
     from by_fare_class
     inner join flights

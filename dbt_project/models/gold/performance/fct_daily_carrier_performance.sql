@@ -40,7 +40,7 @@ final as (
         daily.avg_dep_delay_minutes,
         daily.avg_arr_delay_minutes,
         daily.on_time_arrival_rate,
-        daily.flight_date  -- partition column, last (trap 4)
+        daily.flight_date  -- partition column, last (docs/design-decisions.md#d4)
 
     from daily
     left join carriers

@@ -44,7 +44,7 @@ final as (
         routes.avg_arr_delay_minutes,
         routes.on_time_arrival_rate,
         routes.distance_miles,
-        routes.flight_date  -- partition column, last (trap 4)
+        routes.flight_date  -- partition column, last (docs/design-decisions.md#d4)
 
     from routes
     left join airports as dest_airports

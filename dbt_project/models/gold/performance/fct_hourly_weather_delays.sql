@@ -57,7 +57,7 @@ final as (
         weather_by_local_hour.precipitation_inches,
         weather_by_local_hour.visibility_miles,
         weather_by_local_hour.wind_speed_mph,
-        departures_by_hour.flight_date  -- partition column, last (trap 4)
+        departures_by_hour.flight_date  -- partition column, last (docs/design-decisions.md#d4)
 
     from departures_by_hour
     -- left join: an hour without an observation keeps its flights, with NULL weather.

@@ -14,7 +14,7 @@ renamed as (
         upper(trim(carrier)) as carrier_code,
         -- Until 2013-06-30 the export sent the number ("1545"), since then the designator
         -- ("UA1545"). The carrier prefix is cut off, not read past: "B61" is B6 flight 1, not
-        -- 61. A value that is not a number then casts to NULL (ANSI mode is off, trap 5): the
+        -- 61. A value that is not a number then casts to NULL (ANSI mode is off, docs/design-decisions.md#d5): the
         -- flight_number_parsed test catches it.
         upper(trim(flight)) as flight_designator,
         cast(
@@ -80,7 +80,7 @@ final as (
         is_cancelled,
         _source_file,
         _ingested_at,
-        flight_date  -- partition column, last (trap 4)
+        flight_date  -- partition column, last (docs/design-decisions.md#d4)
 
     from deduplicated
     -- The window again on the derived date: a row filed under another day's delivery must not

@@ -67,7 +67,7 @@ final as (
         booked_at,
         _source_file,
         _ingested_at,
-        flight_date  -- partition column, last (trap 4)
+        flight_date  -- partition column, last (docs/design-decisions.md#d4)
 
     from deduplicated
     where {{ in_partition_window('flight_date') }}

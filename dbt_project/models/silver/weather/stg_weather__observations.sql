@@ -63,7 +63,7 @@ final as (
         visibility_miles,
         _source_file,
         _ingested_at,
-        observation_date  -- partition column, last (trap 4)
+        observation_date  -- partition column, last (docs/design-decisions.md#d4)
 
     from deduplicated
     where {{ in_partition_window('observation_date') }}
