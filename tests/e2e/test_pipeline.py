@@ -21,6 +21,8 @@ from ettl_assets.tiers import in_tiers
 from tests.e2e.conftest import LANDED, WINDOW
 from tests.e2e.helpers import (
     BIN,
+    GOLD_ORACLES,
+    assert_gold_fact_matches_pandas,
     assert_gold_matches_pandas,
     check_evaluations,
     days,
@@ -97,6 +99,12 @@ def test_bronze_accounts_for_every_row_and_records_the_delivered_schema(pipeline
 def test_gold_carrier_performance_equals_independent_pandas_computation(pipeline):
     gold = assert_gold_matches_pandas(days(*WINDOW))
     assert gold["carrier_name"].notna().all()
+
+
+@pytest.mark.parametrize("table", sorted(GOLD_ORACLES))
+def test_gold_fact_equals_independent_pandas_computation(pipeline, table):
+    gold = assert_gold_fact_matches_pandas(table, days(*WINDOW))
+    assert sorted(gold["flight_date"].unique()) == [str(d) for d in days(*WINDOW)]
 
 
 def test_rerunning_three_days_changes_no_row_and_records_every_asset(pipeline, instance):

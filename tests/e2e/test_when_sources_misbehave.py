@@ -13,6 +13,8 @@ import pytest
 from ettl_assets.sources.landing import SOURCE_CHANGE_DAY
 from tests.e2e.helpers import (
     BIN,
+    GOLD_ORACLES,
+    assert_gold_fact_matches_pandas,
     assert_gold_matches_pandas,
     check_evaluations,
     days,
@@ -111,3 +113,17 @@ def test_a_year_of_evolving_sources_and_one_broken_source(pipeline, tmp_path):
     assert "read by:    silver/stg_flights__flights" in drift
     weather_drift = ettl("drift", "--source", "weather", log_name="drift-weather")
     assert f"{SOURCE_CHANGE_DAY}  added station_id (string)" in weather_drift
+
+
+SHAPE_CHANGE_DAYS = days("2013-06-30", "2013-07-01")  # the sources change shape on the second
+
+
+def test_gold_facts_equal_pandas_across_the_shape_change(pipeline):
+    """The year run above built the flights chain for every day, while the weather chain waited
+    for its broken day. `ettl run --source weather` builds that chain alone for the two days
+    around 2013-07-01; then every gold fact, every column, equals its pandas oracle there."""
+    output = ettl("run", "--skip-landing", "--source", "weather", "--start", "2013-06-30",
+                  "--end", "2013-07-01", log_name="weather-shape-change")  # fmt: skip
+    assert "Done: 2013-06-30..2013-07-01 materialized." in output
+    for table in sorted(GOLD_ORACLES):
+        assert_gold_fact_matches_pandas(table, SHAPE_CHANGE_DAYS)
