@@ -74,8 +74,17 @@ def _window(args: argparse.Namespace) -> tuple[date, date]:
 def land(args: argparse.Namespace) -> int:
     start, end = _window(args)
     from ettl_assets.progress import progress
-    from ettl_assets.sources.landing import files_to_land, land_sample_data
+    from ettl_assets.sources.landing import (
+        OutsideSampleError,
+        check_sample_window,
+        files_to_land,
+        land_sample_data,
+    )
 
+    try:
+        check_sample_window(start, end)
+    except OutsideSampleError as exc:
+        sys.exit(f"ettl: {exc}")
     with progress("landing", total=files_to_land(start, end)) as advance:
         land_sample_data(start, end, scale=args.scale, advance=advance)
     print(f"landing files are in {settings.landing_root()}")
@@ -96,8 +105,15 @@ def run(args: argparse.Namespace) -> int:
     from ettl_assets.launch import launch_isolating_sources
 
     keys = _chosen_assets(args, defs.resolve_asset_graph())  # an unknown --source stops here
-    if not args.skip_landing:
+    from ettl_assets.sources.landing import SAMPLE_SPAN, sample_covers
+
+    if args.skip_landing:
+        pass
+    elif sample_covers(start, end):
         land(args)
+    else:  # the user's own deliveries: never overwrite them with the (empty) sample
+        print(f"not landing the sample data (it covers {SAMPLE_SPAN[0]}..{SAMPLE_SPAN[1]}); "
+              f"materializing what {settings.landing_root()} holds")  # fmt: skip
     print(f"materializing bronze -> silver -> gold for {start}..{end}: bronze first, then "
           "everything downstream of the sources that landed (Dagster logs follow)")  # fmt: skip
     outcome = launch_isolating_sources(keys, str(start), str(end), {"ettl/run": f"{start}..{end}"})

