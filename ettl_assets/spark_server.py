@@ -110,20 +110,7 @@ def running_pid() -> int | None:
         pid = int(server_files().pid.read_text())
     except (FileNotFoundError, ValueError):
         return None
-    return pid if _alive(pid) else None
-
-
-def _alive(pid: int) -> bool:
-    try:  # reap it if it is our own child that exited (a zombie still answers kill 0)
-        if os.waitpid(pid, os.WNOHANG)[0] == pid:
-            return False
-    except ChildProcessError:
-        pass
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
+    return pid if spark_cluster.alive(pid) else None
 
 
 def accepts_connections(host: str, port: int) -> bool:
