@@ -95,6 +95,11 @@ def test_the_scanner_finds_a_key_on_another_process_command_line():
     key = os.environ[PII_KEY_ENV].encode()
     holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)", key.decode()])
     try:
+        # Until the child has exec'd, /proc shows the command line it forked from (pytest's).
+        deadline = time.monotonic() + 10
+        while b"time.sleep(30)" not in (_read(f"/proc/{holder.pid}/cmdline") or b""):
+            assert time.monotonic() < deadline, "the key holder never started"
+            time.sleep(0.01)
         scanner = ProcessScanner(key)
         scanner.scan_once()
     finally:
