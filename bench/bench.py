@@ -34,7 +34,7 @@ import pyarrow.parquet as pq
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from process_memory import PeakMemory, run_measured  # noqa: E402  (a sibling script module)
 
-from ettl_assets.progress import Advance, progress  # noqa: E402
+from ettl.progress import Advance, progress  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH_ROOT = ROOT / "data" / "bench"
@@ -182,8 +182,8 @@ def p1_bronze_vs_pyarrow(workspace: Workspace, mode: Mode) -> dict[str, float]:
         ETTL_DATA_DIR=str(workspace.data), ETTL_LANDING_ROOT=str(workspace.data / "landing")
     )
     from ettl_assets import settings
-    from ettl_assets.sources.bronze import bronze_file, ingest, quarantine_dir
-    from ettl_assets.sources.registry import load_registry
+    from ettl_assets.bronze.assets import bronze_file, ingest, quarantine_dir
+    from ettl_assets.bronze.registry import load_registry
 
     (flights,) = [spec for spec in load_registry() if spec.name == "flights"]
     wanted = days(*mode.p1_days)

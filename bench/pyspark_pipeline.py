@@ -9,7 +9,7 @@ the window's partitions overwritten. No audit tables, quality tests or lineage.
     python bench/pyspark_pipeline.py --data-dir data --out /tmp/baseline \
         --start 2013-01-02 --end 2013-01-04        # end inclusive
 
-Layout read (written by ettl_assets/sources/bronze.py):
+Layout read (written by ettl_assets/bronze/assets.py):
     <data-dir>/warehouse/bronze.db/<flights|weather>/partition_date=YYYY-MM-DD/part-0.parquet
     <data-dir>/warehouse/bronze.db/<airlines|airports|planes>/part-0.parquet
 Layout written: <out>/silver/<model>/ and <out>/gold/<model>/.

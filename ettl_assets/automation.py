@@ -8,10 +8,10 @@ import json
 
 import dagster as dg
 
+from ettl_assets.bronze.assets import bronze_key
+from ettl_assets.bronze.landing_zone import LandingZone
+from ettl_assets.bronze.registry import SourceSpec
 from ettl_assets.partitions import daily_partitions
-from ettl_assets.sources.bronze import bronze_key
-from ettl_assets.sources.landing_zone import LandingZone
-from ettl_assets.sources.registry import SourceSpec
 
 all_tiers_daily_job = dg.define_asset_job(
     "all_tiers_daily",

@@ -4,10 +4,10 @@ import dagster as dg
 
 from ettl_assets import settings
 from ettl_assets.automation import all_tiers_daily_job, build_landing_sensor, daily_schedule
+from ettl_assets.bronze.assets import bronze_asset_for
+from ettl_assets.bronze.registry import load_registry
 from ettl_assets.execution import executor_for
 from ettl_assets.reports.gold_report import gold_report
-from ettl_assets.sources.bronze import bronze_asset_for
-from ettl_assets.sources.registry import load_registry
 from ettl_assets.transform.assets import daily_dbt_models, reference_dbt_models
 from ettl_assets.transform.project import dbt_cli, dbt_project
 

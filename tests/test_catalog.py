@@ -4,6 +4,7 @@ import dagster as dg
 import pytest
 from dagster._core.definitions.freshness import CronFreshnessPolicy, TimeWindowFreshnessPolicy
 
+from ettl_assets.bronze.registry import load_registry
 from ettl_assets.catalog import (
     DAILY_DEADLINE_CRON,
     SENSITIVITIES,
@@ -13,7 +14,6 @@ from ettl_assets.catalog import (
 )
 from ettl_assets.definitions import defs
 from ettl_assets.reports.gold_report import KEY as REPORT
-from ettl_assets.sources.registry import load_registry
 from ettl_assets.tiers import in_tiers
 from ettl_assets.transform.translator import model_sensitivity
 

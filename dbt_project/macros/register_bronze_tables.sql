@@ -4,7 +4,7 @@
   dbt can introspect their columns. Runs on every dbt invocation (on-run-start): a table whose
   declared columns changed (a contract change) is re-created (external: the files stay), and
   `recover partitions` picks up the daily partitions landed since the last run.
-  The layout here must match ettl_assets/sources/bronze.py.
+  The layout here must match ettl_assets/bronze/assets.py.
 -#}
 {% macro register_bronze_tables() %}
   {%- if execute -%}

@@ -1,5 +1,5 @@
 {#-
-  Declare the tables of a backup to Spark again (`ettl restore`, ettl_assets/backup/catalog.py).
+  Declare the tables of a backup to Spark again (`ettl restore`, ettl/backup/catalog.py).
   `tables`: [{schema, name, columns: [[name, type], ...], partition_columns: [name, ...]}].
 
   Gold tables are created MANAGED, the way dbt-spark's materializations create them, so later

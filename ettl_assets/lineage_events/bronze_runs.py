@@ -5,13 +5,13 @@ from collections.abc import Callable
 import dagster as dg
 from openlineage.client.event_v2 import OutputDataset, RunEvent, RunState
 
+from ettl_assets.bronze.landing_zone import LandingZone
+from ettl_assets.bronze.registry import SourceSpec
+from ettl_assets.bronze.table_columns import bronze_columns
 from ettl_assets.lineage_events.datasets import landing_file, output_table, table_name
 from ettl_assets.lineage_events.emitter import LineageEmitter
 from ettl_assets.lineage_events.runs import AssetRun, job_facets, step_run_facets
 from ettl_assets.metadata import ROWS_WRITTEN
-from ettl_assets.sources.landing_zone import LandingZone
-from ettl_assets.sources.registry import SourceSpec
-from ettl_assets.sources.table_columns import bronze_columns
 
 
 def with_lineage(

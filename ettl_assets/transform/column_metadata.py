@@ -17,9 +17,9 @@ import pyarrow.dataset as ds
 from dagster_dbt.core.dbt_cli_event import EventHistoryMetadata, _build_column_lineage_metadata
 
 from ettl_assets import settings
+from ettl_assets.bronze.registry import SourceSpec, load_registry
+from ettl_assets.bronze.table_columns import bronze_columns, spark_type
 from ettl_assets.metadata import COLUMN_SCHEMA
-from ettl_assets.sources.registry import SourceSpec, load_registry
-from ettl_assets.sources.table_columns import bronze_columns, spark_type
 from ettl_assets.transform.project import dbt_project
 from ettl_assets.transform.translator import TieredTranslator
 

@@ -25,10 +25,11 @@ from dagster_k8s.container_context import K8sContainerContext
 from dagster_k8s.job import DagsterK8sJobConfig, construct_dagster_k8s_job
 from dagster_shared import record  # Definitions is a record
 
-from ettl_assets import cli, execution, settings, spark_server
+from ettl import cli, spark_server
+from ettl.launch import RunOutcome
+from ettl_assets import execution, settings
 from ettl_assets.automation import all_tiers_daily_job
 from ettl_assets.definitions import defs
-from ettl_assets.launch import RunOutcome
 from tests.deploy.chart import (
     DAGSTER_HOME,
     DEPLOY,
@@ -96,7 +97,7 @@ def ettl_backfill_run_tags(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
         launched.append(tags)
         return RunOutcome("caught", success=True, seconds=0.0, tiers={}, materialized=set())
 
-    monkeypatch.setattr("ettl_assets.launch.launch", launch)
+    monkeypatch.setattr("ettl.launch.launch", launch)
     assert cli.main(["backfill", "--from-tier", "silver", "--start", DAY, "--end", DAY]) == 0
     (tags,) = launched
     return tags

@@ -21,7 +21,7 @@ import pandas as pd
 import pyarrow.dataset as ds
 import pytest
 
-from ettl_assets.backup.manifest import MANIFEST_NAME, Manifest
+from ettl.backup.manifest import MANIFEST_NAME, Manifest
 from ettl_assets.definitions import defs
 from ettl_assets.settings import DBT_PROJECT_DIR, PROJECT_ROOT
 from tests.e2e.conftest import LANDED

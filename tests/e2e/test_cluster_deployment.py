@@ -28,7 +28,8 @@ import pytest
 from dagster import DagsterInstance, DagsterRunStatus
 from pyhive import hive
 
-from ettl_assets import metastore, settings, spark_cluster, spark_server
+from ettl import metastore, spark_cluster, spark_server
+from ettl_assets import settings
 from ettl_assets.automation import daily_schedule
 from ettl_assets.pii_key import PII_KEY_ENV
 from tests.e2e.helpers import (

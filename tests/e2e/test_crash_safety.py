@@ -21,7 +21,7 @@ import pyarrow.dataset as ds
 import pytest
 from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus
 
-from ettl_assets.interrupt import EXIT_INTERRUPTED
+from ettl.interrupt import EXIT_INTERRUPTED
 from tests.e2e.conftest import WINDOW
 from tests.e2e.helpers import ARTIFACTS, BIN, PROJECT_ROOT
 

@@ -154,7 +154,7 @@ def test_a_new_source_dated_last_week_builds_to_silver_by_configuration_alone(tm
     )  # d2: no delivery
 
     output = _run(
-        [sys.executable, "-m", "ettl_assets.cli", "run", "--skip-landing",
+        [sys.executable, "-m", "ettl.cli", "run", "--skip-landing",
          "--source", "meters", "--start", d1, "--end", d3],
         project, env, "new-source-run",
     )  # fmt: skip
@@ -189,7 +189,7 @@ def test_a_new_source_dated_last_week_builds_to_silver_by_configuration_alone(tm
     assert f"requested {today - timedelta(days=1)} True" in schedule
     before = str(first_day - timedelta(days=1))
     refused = subprocess.run(
-        [sys.executable, "-m", "ettl_assets.cli", "run", "--skip-landing", "--source", "meters",
+        [sys.executable, "-m", "ettl.cli", "run", "--skip-landing", "--source", "meters",
          "--start", before, "--end", d1],
         cwd=project, env=env, capture_output=True, text=True,
     )  # fmt: skip

@@ -11,8 +11,8 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 
 from ettl_assets import settings
+from ettl_assets.bronze.registry import load_registry
 from ettl_assets.pii_key import PII_KEY_ENV
-from ettl_assets.sources.registry import load_registry
 from tests.e2e.helpers import PROJECT_ROOT, dbt
 
 PASSENGERS = next(spec for spec in load_registry() if spec.name == "passengers")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from ettl_assets.sources.landing import SOURCE_CHANGE_DAY
+from ettl_samples.landing import SOURCE_CHANGE_DAY
 from tests.e2e.helpers import (
     BIN,
     GOLD_ORACLES,

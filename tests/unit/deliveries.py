@@ -5,8 +5,8 @@ from pathlib import Path
 
 import dagster as dg
 
-from ettl_assets.sources.bronze import bronze_asset_for
-from ettl_assets.sources.registry import load_registry
+from ettl_assets.bronze.assets import bronze_asset_for
+from ettl_assets.bronze.registry import load_registry
 
 SOURCES = {spec.name: spec for spec in load_registry()}
 FLIGHTS, WEATHER = SOURCES["flights"], SOURCES["weather"]

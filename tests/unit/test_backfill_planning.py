@@ -1,9 +1,9 @@
 import dagster as dg
 import pytest
 
-from ettl_assets.backfill import tier_backfill
+from ettl.backfill import tier_backfill
+from ettl.planner import Change, downstream_closure, minimal_backfill
 from ettl_assets.definitions import defs
-from ettl_assets.planner import Change, downstream_closure, minimal_backfill
 from ettl_assets.tiers import tiers_from
 
 GRAPH = defs.resolve_asset_graph()

@@ -1,7 +1,7 @@
 """`ettl backup` / `ettl restore` without Spark: the manifest, checksums, refusals, fsspec.
 
 The warehouse here is written with pyarrow in the layouts bronze and Spark write; the dbt step of
-a restore (ettl_assets/backup/catalog.py) is replaced by a recorder, so these tests check what
+a restore (ettl/backup/catalog.py) is replaced by a recorder, so these tests check what
 restore hands to dbt and when. tests/e2e/test_backup.py runs the real thing on Spark.
 """
 
@@ -16,16 +16,16 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from ettl.backup import catalog
+from ettl.backup.manifest import MANIFEST_NAME, Manifest
+from ettl.backup.restore import RestoreError, restore
+from ettl.backup.snapshot import BackupError, take_backup
+from ettl.backup.store import Progress
+from ettl.backup.tables import SPARK_SCHEMA_KEY, _partition_type, spark_sql_type
+from ettl.cli import main
 from ettl_assets import settings
-from ettl_assets.backup import catalog
-from ettl_assets.backup.manifest import MANIFEST_NAME, Manifest
-from ettl_assets.backup.restore import RestoreError, restore
-from ettl_assets.backup.snapshot import BackupError, take_backup
-from ettl_assets.backup.store import Progress
-from ettl_assets.backup.tables import SPARK_SCHEMA_KEY, _partition_type, spark_sql_type
-from ettl_assets.cli import main
-from ettl_assets.sources.registry import load_registry
-from ettl_assets.sources.table_columns import bronze_columns, quarantine_columns
+from ettl_assets.bronze.registry import load_registry
+from ettl_assets.bronze.table_columns import bronze_columns, quarantine_columns
 
 SPARK_FILE = "part-00000-1b2c3d4e-5f60-4718-8a9b-0c1d2e3f4a5b.c000.snappy.parquet"
 CARRIER_SCHEMA = {

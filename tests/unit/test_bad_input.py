@@ -13,9 +13,9 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
 
-from ettl_assets.sources.bronze import bronze_asset_for, bronze_file, ingest, quarantine_dir
-from ettl_assets.sources.delivery_report import NOT_EMPTY_CHECK, QUARANTINE_CHECK, SCHEMA_CHECK
-from ettl_assets.sources.registry import ColumnSpec
+from ettl_assets.bronze.assets import bronze_asset_for, bronze_file, ingest, quarantine_dir
+from ettl_assets.bronze.delivery_report import NOT_EMPTY_CHECK, QUARANTINE_CHECK, SCHEMA_CHECK
+from ettl_assets.bronze.registry import ColumnSpec
 from tests.unit.deliveries import (
     DAY,
     FLIGHTS,

@@ -1,9 +1,9 @@
 import pyarrow.parquet as pq
 import pytest
 
-from ettl_assets.sources.bronze import bronze_file, ingest
-from ettl_assets.sources.registry import load_registry
-from ettl_assets.sources.table_columns import PARTITION_COLUMN
+from ettl_assets.bronze.assets import bronze_file, ingest
+from ettl_assets.bronze.registry import load_registry
+from ettl_assets.bronze.table_columns import PARTITION_COLUMN
 
 FLIGHTS = {spec.name: spec for spec in load_registry()}["flights"]
 DAY = "2013-01-02"

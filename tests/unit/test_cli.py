@@ -2,7 +2,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from ettl_assets.cli import main
+from ettl.cli import main
 
 
 def test_a_malformed_date_is_refused_with_the_reason(capsys):
@@ -74,7 +74,7 @@ def test_land_refuses_days_the_sample_does_not_cover(data_dir):
 def test_run_outside_the_sample_keeps_the_users_own_deliveries(data_dir, monkeypatch, capsys):
     """`ettl run` lands the sample only for days it covers: a user's own file of last week is
     read as it is, never replaced by an (empty) sample file."""
-    from ettl_assets import launch
+    from ettl import launch
 
     last_week = (datetime.now(UTC) - timedelta(days=7)).date()
     own = data_dir / "landing" / "flights" / f"{last_week}.csv"

@@ -1,5 +1,5 @@
-from ettl_assets.sources.drift import contract_drift, drift_history, fits, schema_changes
-from ettl_assets.sources.registry import ColumnSpec, SourceSpec
+from ettl_assets.bronze.drift import contract_drift, drift_history, fits, schema_changes
+from ettl_assets.bronze.registry import ColumnSpec, SourceSpec
 
 SPEC = SourceSpec(
     name="things", description="", format="csv", landing="t/{date}.csv", cadence="daily",

@@ -5,7 +5,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from ettl_assets.sources.landing import OutsideSampleError, files_to_land, land_sample_data
+from ettl_samples.landing import OutsideSampleError, files_to_land, land_sample_data
 
 
 def test_lands_each_day_and_every_snapshot_with_the_original_rows(tmp_path):

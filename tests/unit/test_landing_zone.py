@@ -10,10 +10,10 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from ettl_assets.sources.bronze import bronze_asset_for, bronze_file
-from ettl_assets.sources.landing import land_sample_data
-from ettl_assets.sources.landing_zone import LandingZone
-from ettl_assets.sources.registry import load_registry
+from ettl_assets.bronze.assets import bronze_asset_for, bronze_file
+from ettl_assets.bronze.landing_zone import LandingZone
+from ettl_assets.bronze.registry import load_registry
+from ettl_samples.landing import land_sample_data
 
 DAYS = ["2013-01-01", "2013-01-02"]
 SPECS = {spec.name: spec for spec in load_registry()}

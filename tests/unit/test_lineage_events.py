@@ -13,10 +13,10 @@ import dagster as dg
 import pytest
 from openlineage.client.serde import Serde
 
+from ettl_assets.bronze.assets import bronze_asset_for
+from ettl_assets.bronze.table_columns import bronze_columns
 from ettl_assets.lineage_events.dbt_runs import model_events, relations_by_key
 from ettl_assets.lineage_events.emitter import events_file
-from ettl_assets.sources.bronze import bronze_asset_for
-from ettl_assets.sources.table_columns import bronze_columns
 from ettl_assets.transform.assets import daily_dbt_models
 from ettl_assets.transform.column_metadata import RelationColumns
 from ettl_assets.transform.project import dbt_project

@@ -3,7 +3,7 @@ Spark is given, and that the password stays off every command line."""
 
 import pytest
 
-from ettl_assets import metastore, spark_cluster, spark_server
+from ettl import metastore, spark_cluster, spark_server
 
 URL = "jdbc:postgresql://db.example.internal:5433/metastore"
 

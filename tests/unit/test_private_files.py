@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from ettl.backup.restore import restore
+from ettl.backup.snapshot import take_backup
 from ettl_assets import pii_key, settings
-from ettl_assets.backup.restore import restore
-from ettl_assets.backup.snapshot import take_backup
-from ettl_assets.sources.bronze import ingest, quarantine_dir
-from ettl_assets.sources.landing import land_sample_data
+from ettl_assets.bronze.assets import ingest, quarantine_dir
+from ettl_samples.landing import land_sample_data
 from tests.unit.deliveries import FLIGHTS, GOOD, SOURCES, csv_file, deliver
 from tests.unit.test_backup import RecordingCatalog, build_data_dir
 

@@ -6,9 +6,9 @@ import uuid
 
 import dagster as dg
 
-from ettl_assets import cli
-from ettl_assets.progress import progress
-from ettl_assets.run_progress import LAUNCH_TAG, _watch
+from ettl import cli
+from ettl.progress import progress
+from ettl.run_progress import LAUNCH_TAG, _watch
 
 
 class Terminal(io.StringIO):

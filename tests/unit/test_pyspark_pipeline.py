@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 import yaml
 
+from ettl_assets.bronze.assets import bronze_file
+from ettl_assets.bronze.registry import load_registry
+from ettl_assets.bronze.table_columns import PARTITION_COLUMN, bronze_columns
 from ettl_assets.settings import DBT_PROJECT_DIR, PROJECT_ROOT
-from ettl_assets.sources.bronze import bronze_file
-from ettl_assets.sources.registry import load_registry
-from ettl_assets.sources.table_columns import PARTITION_COLUMN, bronze_columns
 
 
 def _load_baseline():

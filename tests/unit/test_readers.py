@@ -4,8 +4,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from ettl_assets.sources.readers import LandingFileError, read_landing_file
-from ettl_assets.sources.registry import ColumnSpec, SourceSpec
+from ettl_assets.bronze.readers import LandingFileError, read_landing_file
+from ettl_assets.bronze.registry import ColumnSpec, SourceSpec
 
 COLUMNS = (ColumnSpec("id", "bigint"), ColumnSpec("label", "string"), ColumnSpec("day", "date"))
 

@@ -4,7 +4,7 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from ettl_assets.sources.registry import RegistryError, load_registry
+from ettl_assets.bronze.registry import RegistryError, load_registry
 
 VALID_ENTRY = """
 version: 2

@@ -17,10 +17,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ettl_assets.backup.manifest import MANIFEST_NAME
-from ettl_assets.backup.restore import RestoreError, restore
-from ettl_assets.backup.snapshot import take_backup
-from ettl_assets.backup.spark_types import SparkTypeError, parse_spark_type
+from ettl.backup.manifest import MANIFEST_NAME
+from ettl.backup.restore import RestoreError, restore
+from ettl.backup.snapshot import take_backup
+from ettl.backup.spark_types import SparkTypeError, parse_spark_type
 from tests.unit.test_backup import RecordingCatalog, build_data_dir
 
 

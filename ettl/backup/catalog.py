@@ -17,8 +17,8 @@ from typing import Any
 
 from dbt.cli.main import dbtRunner
 
+from ettl.backup.manifest import TableDefinition
 from ettl_assets import settings
-from ettl_assets.backup.manifest import TableDefinition
 
 
 class CatalogError(Exception):

@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from ettl_assets.backup.manifest_checks import TIERS, ManifestFieldError, check_document
+from ettl.backup.manifest_checks import TIERS, ManifestFieldError, check_document
 
 FORMAT = 1  # bumped when a field changes meaning; restore refuses formats it does not know
 MANIFEST_NAME = "manifest.json"

@@ -7,7 +7,7 @@ names; "null" when a column held no value to judge by). Bronze stores it with ev
 
 from dataclasses import dataclass
 
-from ettl_assets.sources.registry import SourceSpec
+from ettl_assets.bronze.registry import SourceSpec
 
 DeliveredSchema = list[tuple[str, str]]
 

@@ -21,13 +21,13 @@ from pathlib import Path
 
 from fsspec import AbstractFileSystem
 
+from ettl.backup import catalog
+from ettl.backup.manifest import MANIFEST_NAME, Manifest, ManifestError
+from ettl.backup.store import Progress, copy_hashing, lock_messages, open_location
 from ettl_assets import settings
-from ettl_assets.backup import catalog
-from ettl_assets.backup.manifest import MANIFEST_NAME, Manifest, ManifestError
-from ettl_assets.backup.store import Progress, copy_hashing, lock_messages, open_location
+from ettl_assets.bronze.registry import QUARANTINE_SUFFIX, load_registry
+from ettl_assets.bronze.table_columns import PARTITION_COLUMN
 from ettl_assets.private_files import private_dir, private_file
-from ettl_assets.sources.registry import QUARANTINE_SUFFIX, load_registry
-from ettl_assets.sources.table_columns import PARTITION_COLUMN
 from ettl_assets.transform.metastore_lock import holding_embedded_metastore
 
 

@@ -10,10 +10,10 @@ from pathlib import Path
 import dagster as dg
 from dagster._core.definitions.assets.graph.asset_graph import AssetGraph  # resolved graph
 
+from ettl.backfill import sorted_keys
+from ettl.run_reaper import pool_claims, runs_in_progress
 from ettl_assets import project_config, settings
-from ettl_assets.backfill import sorted_keys
 from ettl_assets.os_locks import lock_holders
-from ettl_assets.run_reaper import pool_claims, runs_in_progress
 from ettl_assets.transform.metastore_lock import LOCK_FILE_NAME, derby_lock_file
 
 CONNECT_SECONDS = 1.0  # a Thrift server that does not accept by then is reported down
@@ -55,7 +55,7 @@ def engine_lines() -> list[str]:
     if settings.embedded_spark():
         return [f"embedded Spark, started by each dbt step (metastore "
                 f"{settings.data_dir() / 'metastore_db'}, one JVM at a time)"]  # fmt: skip
-    from ettl_assets import spark_server
+    from ettl import spark_server
 
     host, port = settings.spark_server_address()
     state = "up" if _accepts(host, port) else "down (not accepting connections)"

@@ -3,7 +3,7 @@
 - dbt models: dbt's `state:modified` against the manifest recorded with the asset's last
   materialization (ettl_assets/transform/state.py).
 - bronze assets: the Dagster code version recorded with the last materialization versus the
-  current one (ettl_assets/sources/bronze.py: bronze_code_version).
+  current one (ettl_assets/bronze/assets.py: bronze_code_version).
 A changed asset needs itself and everything downstream of it rebuilt, for the days it holds.
 Only tier tables are planned: reports are re-rendered by `ettl run` and the daily schedule.
 """
@@ -15,7 +15,7 @@ from pathlib import Path
 import dagster as dg
 from dagster._core.definitions.assets.graph.asset_graph import AssetGraph  # resolved graph
 
-from ettl_assets.backfill import Backfill, sorted_keys
+from ettl.backfill import Backfill, sorted_keys
 from ettl_assets.tiers import in_tiers, tier_of_key
 from ettl_assets.transform.project import dbt_project
 from ettl_assets.transform.state import STATE_METADATA_KEY, modified_models, why_modified

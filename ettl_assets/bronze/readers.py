@@ -24,7 +24,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from ettl_assets.sources.registry import ARROW_TYPES, SourceSpec
+from ettl_assets.bronze.registry import ARROW_TYPES, SourceSpec
 
 # Contract type name of each Arrow type a delivery can carry ("null": no value to judge by).
 CONTRACT_TYPE_OF = {str(arrow): name for name, arrow in ARROW_TYPES.items()} | {

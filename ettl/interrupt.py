@@ -18,8 +18,8 @@ from typing import TypeVar
 import dagster as dg
 from dagster._utils import interrupts  # the executor's interrupt flag (no public setter)
 
-from ettl_assets.run_progress import LAUNCH_TAG
-from ettl_assets.run_reaper import LIVE_STATUSES
+from ettl.run_progress import LAUNCH_TAG
+from ettl.run_reaper import LIVE_STATUSES
 
 T = TypeVar("T")
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, what a shell reports for a Ctrl-C'd command

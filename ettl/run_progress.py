@@ -9,7 +9,7 @@ from contextlib import contextmanager
 
 import dagster as dg
 
-from ettl_assets.progress import progress
+from ettl.progress import progress
 
 # Tags the run so the watcher can find it among other runs of the instance.
 LAUNCH_TAG = "ettl/launch"

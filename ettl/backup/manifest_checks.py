@@ -20,7 +20,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from ettl_assets.backup.spark_types import SparkTypeError, parse_spark_type
+from ettl.backup.spark_types import SparkTypeError, parse_spark_type
 
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
 SHA256 = re.compile(r"[0-9a-f]{64}")

@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING
 
 import dagster as dg
 
+from ettl_assets.bronze.drift import contract_drift
+from ettl_assets.bronze.registry import SourceSpec
 from ettl_assets.metadata import COLUMN_SCHEMA, DURATION, rows_metadata
-from ettl_assets.sources.drift import contract_drift
-from ettl_assets.sources.registry import SourceSpec
 
 if TYPE_CHECKING:  # bronze.py builds the report, so it cannot be imported at run time here
-    from ettl_assets.sources.bronze import Ingested
+    from ettl_assets.bronze.assets import Ingested
 
 SCHEMA_CHECK = "schema_matches_contract"
 NOT_EMPTY_CHECK = "delivery_not_empty"

@@ -15,15 +15,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from fsspec import AbstractFileSystem
 
-from ettl_assets import settings
-from ettl_assets.backup.manifest import (
+from ettl.backup.manifest import (
     FILES_DIR,
     MANIFEST_NAME,
     BackedUpFile,
     Manifest,
     TableDefinition,
 )
-from ettl_assets.backup.store import (
+from ettl.backup.store import (
     Progress,
     copy_hashing,
     lock_messages,
@@ -31,8 +30,9 @@ from ettl_assets.backup.store import (
     open_location,
     open_private,
 )
-from ettl_assets.backup.tables import TableFiles, read_definition, tables_to_back_up
-from ettl_assets.sources.registry import load_registry
+from ettl.backup.tables import TableFiles, read_definition, tables_to_back_up
+from ettl_assets import settings
+from ettl_assets.bronze.registry import load_registry
 from ettl_assets.transform.metastore_lock import holding_embedded_metastore
 
 PROJECT_DISTRIBUTION = "ettl-assets"

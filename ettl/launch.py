@@ -15,11 +15,11 @@ from dagster._core.storage.tags import (  # the tags the CLI sets for a range ru
     ASSET_PARTITION_RANGE_START_TAG,
 )
 
-from ettl_assets.interrupt import run_canceling_on_interrupt
+from ettl.interrupt import run_canceling_on_interrupt
+from ettl.planner import downstream_closure
+from ettl.run_progress import LAUNCH_TAG, new_launch_id, watching
+from ettl.run_reaper import repair
 from ettl_assets.metadata import DURATION, ROWS_WRITTEN
-from ettl_assets.planner import downstream_closure
-from ettl_assets.run_progress import LAUNCH_TAG, new_launch_id, watching
-from ettl_assets.run_reaper import repair
 from ettl_assets.tiers import TIERS, tier_of_key
 
 BRONZE = TIERS[0]

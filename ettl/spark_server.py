@@ -19,7 +19,8 @@ from pathlib import Path
 
 import pyspark
 
-from ettl_assets import metastore, settings, spark_cluster
+from ettl import metastore, spark_cluster
+from ettl_assets import settings
 
 THRIFT_SERVER_CLASS = "org.apache.spark.sql.hive.thriftserver.HiveThriftServer2"
 READY_TIMEOUT_SECONDS = 240  # ~30 s on 2 cores when warm on disk; a cold JVM takes longer

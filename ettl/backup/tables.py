@@ -18,9 +18,9 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
-from ettl_assets.backup.manifest import Column
-from ettl_assets.sources.registry import QUARANTINE_SUFFIX, SourceSpec
-from ettl_assets.sources.table_columns import (
+from ettl.backup.manifest import Column
+from ettl_assets.bronze.registry import QUARANTINE_SUFFIX, SourceSpec
+from ettl_assets.bronze.table_columns import (
     PARTITION_COLUMN,
     bronze_columns,
     quarantine_columns,

@@ -4,7 +4,7 @@ register_bronze_tables.sql declares them with."""
 
 import pyarrow as pa
 
-from ettl_assets.sources.registry import SourceSpec
+from ettl_assets.bronze.registry import SourceSpec
 
 PARTITION_COLUMN = "partition_date"
 AUDIT_FIELDS = (

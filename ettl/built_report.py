@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING
 import dagster as dg
 from dagster._core.definitions.assets.graph.asset_graph import AssetGraph  # resolved graph
 
-from ettl_assets.backfill import sorted_keys
+from ettl.backfill import sorted_keys
 
 if TYPE_CHECKING:  # launch imports the definitions; only its result type is needed here
-    from ettl_assets.launch import RunOutcome
+    from ettl.launch import RunOutcome
 
 WHOLE_TABLE = "(whole table)"
 

