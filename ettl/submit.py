@@ -3,8 +3,9 @@
 through the run queue and the run launcher (a pod per run on Kubernetes), tags them
 `dagster/backfill=<id>`, and the UI lists it under Backfills.
 
-Whether a daemon serves this instance is read from its heartbeats, as the UI's "Daemons" page
-does: without one, a submitted backfill would wait, REQUESTED, until one starts.
+Whether a daemon serves this instance is read from its heartbeats in the instance's storage, as
+the UI's "Daemons" page does: without one, a submitted backfill would wait, REQUESTED, until one
+starts.
 """
 
 import dagster as dg
@@ -23,12 +24,22 @@ from dagster._time import get_current_timestamp
 
 from ettl.backfill import Backfill
 
+# A daemon beats every 30 s. The UI calls it running until 30 minutes after its last beat; a
+# backfill handed to a daemon stopped that long ago would only wait, so the CLI is stricter: a
+# daemon serves the instance if it beat within the last 2.5 minutes (a busy one can be late).
+HEARTBEAT_TOLERANCE_SECONDS = 120
+
 
 def backfill_daemon_running(instance: dg.DagsterInstance) -> bool:
     """A daemon of this instance beat its backfill heartbeat lately (an error it reported does
     not stop it taking backfills, so errors are ignored)."""
     daemon_type = BackfillDaemon.daemon_type()
-    status = get_daemon_statuses(instance, [daemon_type], ignore_errors=True)[daemon_type]
+    status = get_daemon_statuses(
+        instance,
+        [daemon_type],
+        ignore_errors=True,
+        heartbeat_tolerance_seconds=HEARTBEAT_TOLERANCE_SECONDS,
+    )[daemon_type]
     return bool(status.healthy)
 
 

@@ -165,7 +165,8 @@ def test_with_a_live_backfill_daemon_the_backfill_is_submitted_without_asking(
 def test_without_a_daemon_the_backfill_runs_in_process_with_dagsters_tags_only(
     instance, in_process, capsys
 ):
-    stale = time.time() - 3600  # a daemon stopped an hour ago serves nothing
+    # Stopped 10 minutes ago: the UI still says "running" (30 minutes), but it serves nothing.
+    stale = time.time() - 600
     instance.add_daemon_heartbeat(DaemonHeartbeat(stale, "BACKFILL", "gone", None))
     argv = ["backfill", "--asset", "gold/fct_daily_carrier_performance",
             "--start", "2013-01-03", "--end", "2013-01-04"]  # fmt: skip
