@@ -276,6 +276,8 @@ def plan(args: argparse.Namespace) -> int:
     from ettl.planner import find_changes, minimal_backfill
     from ettl_assets.definitions import defs
 
+    if (args.submit or args.in_process) and not args.apply:
+        sys.exit("ettl: --submit and --in-process say where `ettl plan --apply` runs; add --apply")
     graph = defs.resolve_asset_graph()
     with dg.DagsterInstance.get() as instance:
         changes = find_changes(graph, instance)
@@ -489,7 +491,9 @@ def main(argv: list[str] | None = None) -> int:
                 "--skip-landing", action="store_true",
                 help="materialize what is in the landing zone; do not (re)land the sample files",
             )  # fmt: skip
-    command = commands.add_parser("backfill", help="rebuild a tier and those below it")
+    command = commands.add_parser(
+        "backfill", help="rebuild a tier and those below it, or an asset and what is built from it"
+    )
     scope = command.add_mutually_exclusive_group(required=True)
     scope.add_argument("--from-tier", choices=TIERS, help="this tier and the tiers below it")
     scope.add_argument(

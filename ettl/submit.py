@@ -15,7 +15,10 @@ from dagster._core.definitions.selector import (  # what GraphQL builds from its
     PartitionsByAssetSelector,
     PartitionsSelector,
 )
-from dagster._core.definitions.utils import check_valid_title  # the UI's rule for titles
+from dagster._core.definitions.utils import (  # the UI's rules for titles
+    MAX_TITLE_LENGTH,
+    check_valid_title,
+)
 from dagster._core.execution.backfill import PartitionBackfill
 from dagster._core.utils import make_new_backfill_id
 from dagster._daemon.controller import get_daemon_statuses
@@ -63,6 +66,8 @@ def partitions_by_asset(graph: AssetGraph, backfill: Backfill) -> list[Partition
 def submit(instance: dg.DagsterInstance, graph: AssetGraph, backfill: Backfill, title: str) -> str:
     """Record `backfill` as a REQUESTED asset backfill of the instance; its id."""
     backfill_id = make_new_backfill_id()
+    if len(title) > MAX_TITLE_LENGTH:  # many --asset names; the description has them all
+        title = title[: MAX_TITLE_LENGTH - 3] + "..."
     record = PartitionBackfill.from_partitions_by_assets(
         backfill_id=backfill_id,
         asset_graph=graph,

@@ -195,3 +195,18 @@ def test_status_lists_the_unfinished_backfill_and_whether_a_daemon_takes_it(inst
     assert section[0].strip().startswith("backfill daemon: not running")
     assert section[1].strip().startswith(f"{backfill.backfill_id}  REQUESTED")
     assert section[1].endswith("ettl backfill from tier gold 2013-01-03..2013-01-03")
+
+
+def test_many_assets_fit_dagsters_title_limit_and_are_all_selected(instance, in_process):
+    marts = ["fct_daily_carrier_performance", "fct_daily_flight_fares", "fct_daily_route_delays",
+             "fct_hourly_weather_delays"]  # fmt: skip
+    argv = ["backfill", "--submit", "--start", "2013-01-03", "--end", "2013-01-03"]
+    assert cli.main(argv + [arg for mart in marts for arg in ("--asset", mart)]) == 0
+    backfill, partitions = targets(instance)
+    assert len(backfill.title) == 100 and backfill.title.endswith("...")  # Dagster's maximum
+    assert set(partitions) == {dg.AssetKey(["gold", mart]) for mart in marts}
+
+
+def test_plan_refuses_where_options_without_apply(instance):
+    with pytest.raises(SystemExit, match="add --apply$"):
+        cli.main(["plan", "--submit"])
