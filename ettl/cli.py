@@ -264,6 +264,9 @@ def backfill(args: argparse.Namespace) -> int:
     if args.source:
         chosen = _chosen_assets(args, graph)
         plan = replace(plan, asset_keys=tuple(k for k in plan.asset_keys if k in chosen))
+        if not plan.asset_keys:
+            sys.exit(f"ettl: nothing to backfill: no asset {scope} is built from "
+                     f"{', '.join(args.source)}")  # fmt: skip
     print(f"backfill {scope}: {start}..{end}")
     _print_backfill(plan, graph)
     if args.dry_run:

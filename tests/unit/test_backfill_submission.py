@@ -210,3 +210,12 @@ def test_many_assets_fit_dagsters_title_limit_and_are_all_selected(instance, in_
 def test_plan_refuses_where_options_without_apply(instance):
     with pytest.raises(SystemExit, match="add --apply$"):
         cli.main(["plan", "--submit"])
+
+
+def test_an_asset_no_chosen_source_feeds_is_refused_not_submitted_empty(instance, in_process):
+    argv = ["backfill", "--asset", "fct_hourly_weather_delays", "--source", "passengers",
+            "--submit", "--start", "2013-01-03", "--end", "2013-01-03"]  # fmt: skip
+    with pytest.raises(SystemExit, match="^ettl: nothing to backfill: no asset of "
+                       "gold/fct_hourly_weather_delays is built from passengers$"):  # fmt: skip
+        cli.main(argv)
+    assert instance.get_backfills() == [] and in_process == []
