@@ -16,9 +16,9 @@ from dagster._core.storage.tags import (  # the tags the CLI sets for a range ru
 )
 
 from ettl.interrupt import run_canceling_on_interrupt
-from ettl.planner import downstream_closure
 from ettl.run_progress import LAUNCH_TAG, new_launch_id, watching
 from ettl.run_reaper import repair
+from ettl.selection import downstream
 from ettl_assets.metadata import DURATION, ROWS_WRITTEN
 from ettl_assets.tiers import TIERS, tier_of_key
 
@@ -154,7 +154,7 @@ def launch_isolating_sources(
     bronze = {key for key in keys if tier_of_key(key) == BRONZE}
     runs = [launch(bronze, start, end, tags, label="bronze run")] if bronze else []
     failed = sorted(bronze - runs[0].materialized, key=str) if bronze else []
-    blocked = downstream_closure(defs.resolve_asset_graph(), failed) & (keys - bronze)
+    blocked = downstream(defs.resolve_asset_graph(), failed) & (keys - bronze)
     rest = keys - bronze - blocked
     if rest and not (runs and runs[0].canceled):
         runs.append(launch(rest, start, end, tags, label="downstream run"))
