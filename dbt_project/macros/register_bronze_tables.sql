@@ -10,10 +10,16 @@
 {% macro register_bronze_tables() %}
   {%- if execute -%}
     {%- do run_query('create database if not exists bronze') -%}
+    {%- set is_daily = {} -%}
     {%- for source in graph.sources.values() if source.source_name == 'bronze' -%}
-      {%- set daily = source.config.meta.ettl.cadence == 'daily' -%}
-      {%- do register_external_table(source.name, bronze_columns(source), daily) -%}
-      {%- do register_external_table(source.name ~ '__quarantine', quarantine_columns(), daily) -%}
+      {%- do is_daily.update({source.name: source.config.meta.ettl.cadence == 'daily'}) -%}
+      {%- do register_external_table(source.name, bronze_columns(source), is_daily[source.name]) -%}
+    {%- endfor -%}
+    {#- Under its declared identifier (the registry checks it is `<source>__quarantine`). -#}
+    {%- for source in graph.sources.values()
+        if source.source_name == 'quarantine' and source.name in is_daily -%}
+      {%- set daily = is_daily[source.name] -%}
+      {%- do register_external_table(source.identifier, quarantine_columns(), daily) -%}
     {%- endfor -%}
   {%- endif -%}
 {% endmacro %}
