@@ -37,7 +37,8 @@ run: install
 run-year:
 	$(MAKE) run START=2013-01-01 END=2013-12-31
 
-test: install browser postgres
+# The static checks first: a minute of lint before half an hour of tests.
+test: install lint browser postgres
 	$(BIN)/pytest
 
 # The browser tests drive Debian's Chromium through Debian's chromedriver (their versions match;
@@ -88,8 +89,14 @@ bench: install
 bench-full: install
 	$(BIN)/python bench/bench.py --mode full
 
+# Static checks (docs/lint.md): Python lint and format, SQL lint of the dbt project (settings in
+# dbt_project/.sqlfluff) and the import direction between the layers ([tool.importlinter] in
+# pyproject.toml).
 lint: install
-	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/sqlfluff lint dbt_project/models dbt_project/macros dbt_project/tests
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf data dagster_home/storage dagster_home/history dagster_home/logs dagster_home/schedules \

@@ -14,7 +14,8 @@
   {%- if grant_config and grants_enforced() -%}
     {% do default__apply_grants(relation, grant_config, should_revoke) %}
   {%- elif grant_config -%}
-    {% do log('grants declared, not applied (ETTL_APPLY_GRANTS is not true): ' ~ relation ~ ' ' ~ tojson(grant_config), info=false) %}
+    {% do log('grants declared, not applied (ETTL_APPLY_GRANTS is not true): '
+              ~ relation ~ ' ' ~ tojson(grant_config), info=false) %}
   {%- endif -%}
 {% endmacro %}
 

@@ -23,7 +23,8 @@
     {%- elif level in ('public', 'internal') -%}
       {%- do selected.append(column.name) -%}
     {%- else -%}
-      {{ exceptions.raise_compiler_error("bronze." ~ source_name ~ "." ~ column.name ~ ": unknown sensitivity '" ~ level ~ "'") }}
+      {{ exceptions.raise_compiler_error(
+          "bronze." ~ source_name ~ "." ~ column.name ~ ": unknown sensitivity '" ~ level ~ "'") }}
     {%- endif -%}
   {%- endfor -%}
   {{ return(selected | join(',\n        ')) }}

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import dagster as dg
 
 from ettl_assets.bronze.drift import contract_drift
-from ettl_assets.bronze.registry import SourceSpec
+from ettl_assets.bronze.registry import QUARANTINE_SUFFIX, SourceSpec
 from ettl_assets.metadata import COLUMN_SCHEMA, DURATION, rows_metadata
 
 if TYPE_CHECKING:  # bronze.py builds the report, so it cannot be imported at run time here
@@ -100,7 +100,8 @@ def delivery_report(
             {
                 "rows_quarantined_by_partition": dg.MetadataValue.json(quarantined),
                 "query": dg.MetadataValue.text(
-                    f"select * from bronze.{spec.name}__quarantine order by _ingested_at desc"
+                    f"select * from bronze.{spec.name}{QUARANTINE_SUFFIX} "
+                    "order by _ingested_at desc"
                 ),
             },
         ),
