@@ -27,7 +27,8 @@ PACKAGES = ("ettl_assets", "ettl", "ettl_samples")
 # command's first words, then the file that runs it and the text there that does.
 EXERCISED: list[tuple[str, str, str]] = [
     ("make test", ".ci/run", "make test"),
-    ("make postgres", "Makefile", "test: install browser postgres"),
+    ("make postgres", "Makefile", "test: install lint browser postgres"),
+    ("make lint", "Makefile", "test: install lint browser postgres"),
     ("ettl land", "tests/e2e/conftest.py", '"land", "--start"'),
     ("ettl run", "tests/e2e/conftest.py", '"run", "--start"'),
     ("ettl backfill", "tests/e2e/test_tier_backfills.py", '"backfill", "--from-tier"'),
