@@ -29,14 +29,19 @@ import pyarrow.parquet as pq
 
 from ettl_assets import settings
 from ettl_assets.bronze import drift, readers
-from ettl_assets.bronze.delivery_report import check_specs, delivery_report
+from ettl_assets.bronze.delivery_report import check_specs, column_schema, delivery_report
 from ettl_assets.bronze.landing_zone import LandingZone
 from ettl_assets.bronze.readers import Delivery, LandingFileError, RejectedRow, read_delivery
 from ettl_assets.bronze.registry import QUARANTINE_SUFFIX, SourceSpec
-from ettl_assets.bronze.table_columns import AUDIT_FIELDS, PARTITION_COLUMN, QUARANTINE_FIELDS
+from ettl_assets.bronze.table_columns import (
+    AUDIT_FIELDS,
+    PARTITION_COLUMN,
+    QUARANTINE_FIELDS,
+    bronze_columns,
+)
 from ettl_assets.catalog import SENSITIVITY_TAG, SOURCE_SYSTEMS, TIER_TAG, freshness_policy
 from ettl_assets.execution import BRONZE_OP_TAGS
-from ettl_assets.lineage_events.bronze_runs import with_lineage
+from ettl_assets.metadata import COLUMN_SCHEMA, TABLE_NAME
 from ettl_assets.partitions import daily_partitions
 from ettl_assets.private_files import private_dir, private_file
 
@@ -268,11 +273,15 @@ def bronze_asset_for(spec: SourceSpec) -> dg.AssetsDefinition:
             "format": spec.format,
             "cadence": spec.cadence,
             "declared_in": str(spec.declared_in.relative_to(settings.PROJECT_ROOT)),
+            # The table it writes, as Spark sees it (contract, audit and partition columns); a
+            # materialization records the columns the delivery came with instead.
+            TABLE_NAME: ".".join(bronze_key(spec).path),
+            COLUMN_SCHEMA: column_schema(list(bronze_columns(spec).items())),
         },
     )
     def _bronze_asset(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         days: list[str | None] = list(context.partition_keys) if spec.is_daily else [None]
-        return with_lineage(context, spec, days, lambda: ingest_partitions(context, spec, days))
+        return ingest_partitions(context, spec, days)
 
     return _bronze_asset
 
