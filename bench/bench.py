@@ -363,8 +363,9 @@ def main() -> None:
 
 def separate_p1_landing(mode: Mode) -> bool:
     """P1's 30x files come from P4's landing when it is 30x and covers P1's days."""
-    covered = mode.scale_days[0] <= mode.p1_scaled_days[0] <= mode.p1_scaled_days[1]
-    return not (mode.scale == P1_SCALE and covered and mode.p1_scaled_days[1] <= mode.scale_days[1])
+    first, last = mode.p1_scaled_days
+    covered = mode.scale_days[0] <= first and last <= mode.scale_days[1]
+    return not (mode.scale == P1_SCALE and covered)
 
 
 def bench(mode_name: str, mode: Mode, advance: Advance) -> None:
@@ -372,12 +373,11 @@ def bench(mode_name: str, mode: Mode, advance: Advance) -> None:
     java_options = class_archive_options()
     normal = Workspace("normal", java_options)
     scaled = Workspace(f"scale-{mode.scale}", java_options)
-    workspaces = [normal, scaled]
     land_first = min(mode.p1_days[0], mode.p2_days[0], mode.p3_day)
     land_last = max(mode.p1_days[1], mode.p2_days[1], mode.p3_day)
     build_first, build_last = min(mode.p2_days[0], mode.p3_day), max(mode.p2_days[1], mode.p3_day)
     memory: dict[str, PeakMemory] = {}
-    for workspace in workspaces:
+    for workspace in (normal, scaled):
         workspace.advance, workspace.memory = advance, memory
 
     print(
