@@ -55,7 +55,7 @@ browser:
 		exit 1; }; done
 
 # PostgreSQL for the shared Hive metastore and Dagster's storage of the thrift/k8s deployments
-# (README "Shared Spark server"): Debian's server and client, and its JDBC driver for Spark.
+# (docs/deployment.md): Debian's server and client, and its JDBC driver for Spark.
 # The tests start a throwaway server of their own with these binaries. Not needed by `make run`.
 POSTGRES_FILES := /usr/lib/postgresql/15/bin/postgres /usr/bin/psql /usr/share/java/postgresql.jar
 postgres:

@@ -3,7 +3,7 @@
 Every dbt step on the embedded engine starts a JVM that loads Spark's, Hive's and Derby's
 classes before its first query: ~10 s of a one-day step, twice per run (bench P3). Java can
 map those classes from an archive dumped once instead of loading and verifying them again: a
-Spark session with Hive support starts in ~5 s with it (README "Performance").
+Spark session with Hive support starts in ~5 s with it (docs/performance.md).
 
 The archive belongs to one Java and one set of Spark jars, so it lives in the virtualenv and
 its name says which Java and pyspark it was dumped with. `make install` starts its dump in the

@@ -1,5 +1,5 @@
 {#-
-  Access per tier (README "Sensitive data"): dbt_project.yml declares `+grants` on silver
+  Access per tier (docs/security.md): dbt_project.yml declares `+grants` on silver
   (engineers) and gold (analysts), and `var('bronze_grants')` (the platform role only), which
   register_bronze_tables applies to every bronze table.
 

@@ -7,8 +7,8 @@ dbt_project.yml splits them. Both build a whole date range in ONE dbt invocation
 only one JVM opens the metastore at a time (docs/design-decisions.md#d1,
 docs/design-decisions.md#d15), whichever way the run was started. No Dagster concurrency pool: a
 pool slot stays claimed when its run is killed, and then every later dbt step waits for it forever
-on a local instance, while the kernel releases the lock when its holder dies (README "When a run is
-killed").
+on a local instance, while the kernel releases the lock when its holder dies (docs/operations.md,
+"When a run is killed").
 """
 
 import json
