@@ -82,9 +82,10 @@ spark-server: install
 spark-server-stop: install
 	$(BIN)/ettl spark-server stop
 
-# Benchmarks (not tests): the platform vs bare pyarrow / hand-written PySpark, and how a
-# backfill's cost follows rows. Own data dirs under data/bench/. Quick: small volume, ~18 min on
-# 2 cores; full: the goals' volumes (a year, 30x flights), hours.
+# Benchmarks (not tests): the platform vs a typed pyarrow ingest / hand-written PySpark, and how
+# a backfill's cost follows rows (docs/performance.md). Own data dirs under data/bench/. Quick:
+# small volume (~18 min on 2 cores before issue 20's fairness changes; not re-timed); full: the
+# goals' volumes (a year, 30x flights), hours.
 bench: install
 	$(BIN)/python bench/bench.py --mode quick
 
