@@ -2,6 +2,7 @@
 SHELL := /bin/bash
 VENV := .venv
 BIN := $(VENV)/bin
+UV_VERSION := 0.13.9
 
 # Window of `make run` (inclusive). `make run-year` (or END=2013-12-31) runs all of 2013.
 START ?= 2013-01-01
@@ -20,12 +21,14 @@ install: $(VENV)/.installed
 # same warehouse.
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || python3 -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev,samples]'
+	# uv resolves and installs the same pins as pip, ~4x faster (docs/performance.md).
+	$(BIN)/pip install --quiet uv==$(UV_VERSION)
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev,samples]'
 	grep -q ETTL_DATA_DIR $(BIN)/activate || printf '\n# added by make install (ETTL)\nexport ETTL_DATA_DIR="%s"\nexport DAGSTER_HOME="%s"\n' "$(CURDIR)/data" "$(CURDIR)/dagster_home" >> $(BIN)/activate
-	# The embedded Spark's class-data archive (ettl_assets/spark_class_archive.py): ~1 min, once.
+	# The embedded Spark's class-data archive (ettl_assets/spark_class_archive.py): dumped in the
+	# background (~1 min, once); the activate script uses it once it exists.
 	$(BIN)/python -m ettl_assets.spark_class_archive
-	grep -q ETTL_SPARK_JAVA_OPTIONS $(BIN)/activate || printf 'export ETTL_SPARK_JAVA_OPTIONS="%s"\n' "$$($(BIN)/python -c 'from ettl_assets.spark_class_archive import java_options; print(java_options())')" >> $(BIN)/activate
+	grep -q ETTL_SPARK_JAVA_OPTIONS $(BIN)/activate || printf 'if [ -f "%s" ]; then export ETTL_SPARK_JAVA_OPTIONS="-XX:SharedArchiveFile=%s"; fi\n' "$$($(BIN)/python -m ettl_assets.spark_class_archive --path)" "$$($(BIN)/python -m ettl_assets.spark_class_archive --path)" >> $(BIN)/activate
 	# The local PII hashing key (ettl_assets/pii_key.py), for dbt run by hand from .venv.
 	ETTL_DATA_DIR="$(CURDIR)/data" $(BIN)/python -m ettl_assets.pii_key
 	grep -q PII_HMAC_KEY $(BIN)/activate || printf 'export DBT_ENV_SECRET_PII_HMAC_KEY="$$(cat "%s" 2>/dev/null)"\n' "$(CURDIR)/data/secrets/pii_hmac.key" >> $(BIN)/activate
@@ -80,9 +83,10 @@ spark-server: install
 spark-server-stop: install
 	$(BIN)/ettl spark-server stop
 
-# Benchmarks (not tests): the platform vs bare pyarrow / hand-written PySpark, and how a
-# backfill's cost follows rows. Own data dirs under data/bench/. Quick: small volume, ~18 min on
-# 2 cores; full: the goals' volumes (a year, 30x flights), hours.
+# Benchmarks (not tests): the platform vs a typed pyarrow ingest / hand-written PySpark, and how
+# a backfill's cost follows rows (docs/performance.md). Own data dirs under data/bench/. Quick:
+# small volume (~18 min on 2 cores before issue 20's fairness changes; not re-timed); full: the
+# goals' volumes (a year, 30x flights), hours.
 bench: install
 	$(BIN)/python bench/bench.py --mode quick
 

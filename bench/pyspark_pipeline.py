@@ -32,6 +32,10 @@ DAILY_SOURCES = ("flights", "weather", "passengers")
 SNAPSHOT_SOURCES = ("airlines", "airports", "planes")
 BRONZE_FILE = "part-0.parquet"
 PII_KEY_ENV = "DBT_ENV_SECRET_PII_HMAC_KEY"  # as ettl_assets/pii_key.py (the bench imports no ettl)
+# The JVM options the platform's embedded Spark starts with (ettl_assets/spark_class_archive.py:
+# the class-data archive), read from the same variable profiles.yml reads, so both sides' JVMs
+# start alike; bench.py sets it.
+JAVA_OPTIONS_ENV = "ETTL_SPARK_JAVA_OPTIONS"
 
 # Bronze columns as the external tables of dbt_project/macros/register_bronze_tables.sql declare
 # them: the contract, then each alias (a column's other delivered name), then the audit columns.
@@ -436,13 +440,18 @@ def pii_key(data_dir: Path) -> str:
 
 
 def start_spark(pii_hmac_key: str) -> "SparkSession":
+    """A local session with the driver settings of profiles.yml's `local` target (memory,
+    loopback, shuffle partitions, no UI, UTC, the JVM options), minus the Hive metastore."""
     from pyspark.sql import SparkSession
 
     # The JVM pyspark starts inherits this environment; pii_hash() reads the key from it.
     os.environ[PII_KEY_ENV] = pii_hmac_key
+    java_options = os.environ.get(JAVA_OPTIONS_ENV, "")
+    print(f"driver JVM options: {java_options or '(none)'}", flush=True)
     return (
         SparkSession.builder.master("local[*]")
         .appName("ettl-pyspark-baseline")
+        .config("spark.driver.extraJavaOptions", java_options)
         .config("spark.driver.memory", "4g")
         .config("spark.driver.host", "127.0.0.1")
         .config("spark.driver.bindAddress", "127.0.0.1")

@@ -5,8 +5,9 @@ classes before its first query: ~10 s of a one-day step, twice per run (bench P3
 map those classes from an archive dumped once instead of loading and verifying them again: a
 Spark session with Hive support starts in ~5 s with it (docs/performance.md).
 
-The archive belongs to one Java and one set of Spark jars, so it lives in the virtualenv
-(`make install` dumps it) and its name says which Java and pyspark it was dumped with. A
+The archive belongs to one Java and one set of Spark jars, so it lives in the virtualenv and
+its name says which Java and pyspark it was dumped with. `make install` starts its dump in the
+background, as does a dbt step that finds none, so nothing waits for it. A
 missing archive only means a slower start; a dump that fails is logged and not used, and a
 dump is only kept after a JVM has started with `-Xshare:on`, which refuses an archive it
 cannot map: a run never fails because of it.
@@ -64,15 +65,54 @@ def _run_workload(java_option: str) -> subprocess.CompletedProcess:
         )
 
 
-def ensure_archive(log: Callable[[str], None]) -> None:
-    """Dump the archive if this virtualenv has none (~1 min, once), then export its option."""
+def _dump_lock(archive: Path) -> Path:
+    archive.parent.mkdir(parents=True, exist_ok=True)
+    return archive.parent / ".dump.lock"
+
+
+def dump_archive(log: Callable[[str], None]) -> None:
+    """Dump the archive if this virtualenv has none (~1 min, once). A dump under way in another
+    process is left to finish: this one returns at once."""
     archive = archive_file()
-    if not archive.exists():
-        archive.parent.mkdir(parents=True, exist_ok=True)
-        with (archive.parent / ".dump.lock").open("w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)  # a second process waits, then finds it
-            if not archive.exists():
-                _dump(archive, log)
+    with _dump_lock(archive).open("w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return
+        if not archive.exists():
+            _dump(archive, log)
+
+
+def start_background_dump() -> None:
+    """Dump the archive in a process of its own, so neither `make install` nor the first run
+    waits the minute it takes; that run's JVMs start without it, the next ones with it."""
+    archive = archive_file()
+    if archive.exists():
+        return
+    log = _dump_lock(archive).with_name("dump.log").open("a")
+    subprocess.Popen(
+        [sys.executable, "-m", "ettl_assets.spark_class_archive", "--dump"],
+        stdin=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # not stopped by the Ctrl-C or the end of whoever started it
+        cwd=tempfile.gettempdir(),
+    )
+
+
+def wait_for_dump() -> None:
+    """Return once no dump is under way (for the tests that need the archive)."""
+    with _dump_lock(archive_file()).open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+
+
+def ensure_archive(log: Callable[[str], None]) -> None:
+    """Before a dbt step on the embedded engine: use the archive when there is one, otherwise
+    have it dumped in the background and start this step's Spark without it."""
+    if not archive_file().exists():
+        log("the embedded Spark's class-data archive is being dumped in the background (once, "
+            "~1 min); this step's Spark starts without it")  # fmt: skip
+        start_background_dump()
     export_java_options()
 
 
@@ -145,7 +185,11 @@ def _workload(java_option: str) -> None:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) > 1:  # the workload, in a process of its own
+    if sys.argv[1:] == ["--dump"]:  # the background dump
+        dump_archive(print)
+    elif sys.argv[1:] == ["--path"]:  # for .venv/bin/activate, which checks it exists
+        print(archive_file())
+    elif len(sys.argv) > 1:  # the workload, in a process of its own
         _workload(sys.argv[1])
     else:  # `make install`
-        ensure_archive(print)
+        start_background_dump()
