@@ -55,6 +55,7 @@ from ettl.progress import Advance, progress  # noqa: E402
 from ettl_assets import spark_class_archive  # noqa: E402
 from ettl_assets.bronze.registry import SourceSpec  # noqa: E402
 from ettl_assets.bronze.table_columns import AUDIT_FIELDS  # noqa: E402
+from ettl_assets.spark_settings import ENGINE  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH_ROOT = ROOT / "data" / "bench"
@@ -188,7 +189,8 @@ class Workspace:
             label,
             [sys.executable, str(ROOT / "bench" / "pyspark_pipeline.py"),
              "--data-dir", str(self.data), "--out", str(self.baseline_out),
-             "--start", first, "--end", last],
+             "--start", first, "--end", last,
+             *(f"--conf={key}={value}" for key, value in ENGINE.items())],
             phase,
         )  # fmt: skip
 

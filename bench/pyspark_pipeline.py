@@ -68,6 +68,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, required=True, help="where silver/ and gold/ go")
     parser.add_argument("--start", type=date.fromisoformat, required=True, help="YYYY-MM-DD")
     parser.add_argument("--end", type=date.fromisoformat, required=True, help="YYYY-MM-DD, incl.")
+    parser.add_argument(
+        "--conf",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a Spark setting; bench.py passes the platform's (ettl_assets/spark_settings.py)",
+    )
     args = parser.parse_args(argv)
     if args.start > args.end:
         parser.error(f"--start {args.start} is after --end {args.end}")
@@ -439,26 +446,21 @@ def pii_key(data_dir: Path) -> str:
     return key
 
 
-def start_spark(pii_hmac_key: str) -> "SparkSession":
-    """A local session with the driver settings of profiles.yml's `local` target (memory,
-    loopback, shuffle partitions, no UI, UTC, the JVM options), minus the Hive metastore."""
+def start_spark(pii_hmac_key: str, conf: list[str]) -> "SparkSession":
+    """A local session with the settings the platform's engine starts with (given by bench.py
+    as `--conf`: memory, loopback, shuffle partitions, no UI, UTC), and the JVM options."""
     from pyspark.sql import SparkSession
 
     # The JVM pyspark starts inherits this environment; pii_hash() reads the key from it.
     os.environ[PII_KEY_ENV] = pii_hmac_key
     java_options = os.environ.get(JAVA_OPTIONS_ENV, "")
     print(f"driver JVM options: {java_options or '(none)'}", flush=True)
+    builder = SparkSession.builder.master("local[*]").appName("ettl-pyspark-baseline")
+    for setting in conf:
+        key, _, value = setting.partition("=")
+        builder = builder.config(key, value)
     return (
-        SparkSession.builder.master("local[*]")
-        .appName("ettl-pyspark-baseline")
-        .config("spark.driver.extraJavaOptions", java_options)
-        .config("spark.driver.memory", "4g")
-        .config("spark.driver.host", "127.0.0.1")
-        .config("spark.driver.bindAddress", "127.0.0.1")
-        .config("spark.sql.shuffle.partitions", "4")
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.sql.session.timeZone", "UTC")
+        builder.config("spark.driver.extraJavaOptions", java_options)
         # dbt-spark runs with ANSI mode off (docs/design-decisions.md#d5): a bad cast gives NULL.
         .config("spark.sql.ansi.enabled", "false")
         # Overwrite only the partitions a write contains, like dbt's insert_overwrite.
@@ -523,7 +525,7 @@ def run(spark: "SparkSession", data_dir: Path, out: Path, start: date, end: date
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    spark = start_spark(pii_key(args.data_dir.resolve()))
+    spark = start_spark(pii_key(args.data_dir.resolve()), args.conf)
     print(f"spark session up: {time.monotonic() - STARTED:.1f} s", flush=True)
     try:
         run(spark, args.data_dir.resolve(), args.out.resolve(), args.start, args.end)

@@ -24,6 +24,8 @@ from collections.abc import Callable
 from importlib.metadata import version
 from pathlib import Path
 
+from ettl_assets.spark_settings import ENGINE, catalog, derby_metastore_url
+
 JAVA_OPTIONS_ENV = "ETTL_SPARK_JAVA_OPTIONS"  # read by profiles.yml (local target)
 
 
@@ -159,21 +161,14 @@ def _workload(java_option: str) -> None:
     from pyspark.sql import SparkSession
 
     with tempfile.TemporaryDirectory() as scratch:
-        spark = (
-            SparkSession.builder.master("local[*]")
-            .enableHiveSupport()
-            .config("spark.sql.warehouse.dir", f"{scratch}/warehouse")
-            .config(
-                "spark.hadoop.javax.jdo.option.ConnectionURL",
-                f"jdbc:derby:;databaseName={scratch}/metastore_db;create=true",
-            )
-            .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={scratch} {java_option}")
-            .config("spark.driver.host", "127.0.0.1")
-            .config("spark.driver.bindAddress", "127.0.0.1")
-            .config("spark.ui.enabled", "false")
-            .config("spark.ui.showConsoleProgress", "false")
-            .getOrCreate()
+        scratch_dir = Path(scratch)
+        conf = ENGINE | catalog(
+            scratch_dir / "warehouse", derby_metastore_url(scratch_dir), scratch_dir, java_option
         )
+        builder = SparkSession.builder.master("local[*]").enableHiveSupport()
+        for key, value in conf.items():
+            builder = builder.config(key, value)
+        spark = builder.getOrCreate()
         for statement in WORKLOAD:
             spark.sql(statement).collect()
         # The JVM writes the archive as it exits: stop it and wait, so the dump is complete
