@@ -65,7 +65,8 @@ def _run_workload(java_option: str) -> subprocess.CompletedProcess:
 
 
 def ensure_archive(log: Callable[[str], None]) -> None:
-    """Dump the archive if this virtualenv has none (~1 min, once), then export its option."""
+    """Dump the archive if this virtualenv has none (~1 min, once); java_options() then names
+    it, for the dbt processes started after this."""
     archive = archive_file()
     if not archive.exists():
         archive.parent.mkdir(parents=True, exist_ok=True)
@@ -73,7 +74,6 @@ def ensure_archive(log: Callable[[str], None]) -> None:
             fcntl.flock(lock, fcntl.LOCK_EX)  # a second process waits, then finds it
             if not archive.exists():
                 _dump(archive, log)
-    export_java_options()
 
 
 def _dump(archive: Path, log: Callable[[str], None]) -> None:

@@ -22,6 +22,12 @@ os.environ["DBT_ENV_SECRET_PII_HMAC_KEY"] = secrets.token_hex(16)
 (_SESSION_DIR / "dagster_home").mkdir()
 shutil.copy(PROJECT_ROOT / "dagster_home" / "dagster.yaml", _SESSION_DIR / "dagster_home")
 
+# The dbt manifest the definitions are built from, parsed when a model changed (as `ettl` does;
+# importing the code location parses nothing, docs/configuration.md).
+from ettl_assets.transform.project import dbt_project, prepare_if_stale  # noqa: E402
+
+prepare_if_stale(dbt_project)
+
 
 def pytest_sessionfinish(session, exitstatus):
     shutil.rmtree(_SESSION_DIR, ignore_errors=True)

@@ -21,7 +21,7 @@ from ettl_assets.transform.assets import daily_dbt_models
 from ettl_assets.transform.column_metadata import RelationColumns
 from ettl_assets.transform.project import dbt_project
 from tests.openlineage_spec import read_events, validation_errors
-from tests.unit.deliveries import DAY, FLIGHTS, GOOD, csv_file, deliver
+from tests.unit.deliveries import DAY, FLIGHTS, GOOD, csv_file, deliver, warehouse_resources
 
 
 def materialize_flights() -> tuple[dg.ExecuteInProcessResult, list[str]]:
@@ -29,7 +29,7 @@ def materialize_flights() -> tuple[dg.ExecuteInProcessResult, list[str]]:
     with dg.instance_for_test() as instance:
         result = dg.materialize(
             [bronze_asset_for(FLIGHTS)], partition_key=DAY, instance=instance,
-            raise_on_error=False,
+            raise_on_error=False, resources=warehouse_resources(),
         )  # fmt: skip
         messages = [entry.user_message for entry in instance.all_logs(result.run_id)]
     return result, messages
