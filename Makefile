@@ -29,6 +29,8 @@ $(VENV)/.installed: pyproject.toml
 	# background (~1 min, once); the activate script uses it once it exists.
 	$(BIN)/python -m ettl_assets.spark_class_archive
 	grep -q ETTL_SPARK_JAVA_OPTIONS $(BIN)/activate || printf 'if [ -f "%s" ]; then export ETTL_SPARK_JAVA_OPTIONS="-XX:SharedArchiveFile=%s"; fi\n' "$$($(BIN)/python -m ettl_assets.spark_class_archive --path)" "$$($(BIN)/python -m ettl_assets.spark_class_archive --path)" >> $(BIN)/activate
+	# The dbt manifest the definitions load (docs/configuration.md); `ettl` re-parses a change.
+	$(BIN)/python -m ettl_assets.transform.project
 	# The local PII hashing key (ettl_assets/pii_key.py), for dbt run by hand from .venv.
 	ETTL_DATA_DIR="$(CURDIR)/data" $(BIN)/python -m ettl_assets.pii_key
 	grep -q PII_HMAC_KEY $(BIN)/activate || printf 'export DBT_ENV_SECRET_PII_HMAC_KEY="$$(cat "%s" 2>/dev/null)"\n' "$(CURDIR)/data/secrets/pii_hmac.key" >> $(BIN)/activate

@@ -549,6 +549,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         settings.export_environment()
+        from ettl_assets.transform.project import dbt_project, prepare_if_stale
+
+        prepare_if_stale(dbt_project)  # before a command loads the definitions (a changed model)
         return args.handler(args)
     except project_config.ConfigError as exc:
         print(f"ettl: {exc}", file=sys.stderr)

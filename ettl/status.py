@@ -16,8 +16,8 @@ from ettl.backfill import sorted_keys
 from ettl.run_reaper import pool_claims, runs_in_progress
 from ettl.submit import backfill_daemon_running
 from ettl_assets import project_config, settings
+from ettl_assets.metastore_lock import LOCK_FILE_NAME, derby_lock_file
 from ettl_assets.os_locks import lock_holders
-from ettl_assets.transform.metastore_lock import LOCK_FILE_NAME, derby_lock_file
 
 CONNECT_SECONDS = 1.0  # a Thrift server that does not accept by then is reported down
 SHOWN_ASSETS = 3  # of a run's selection; the rest as a count

@@ -9,6 +9,7 @@ from ettl_assets.bronze.registry import load_registry
 from ettl_assets.execution import executor_for
 from ettl_assets.lineage_events.finished_runs import lineage_sensors
 from ettl_assets.reports.gold_report import gold_report
+from ettl_assets.resources import configured_resources
 from ettl_assets.transform.assets import daily_dbt_models, reference_dbt_models
 from ettl_assets.transform.project import dbt_cli, dbt_project
 
@@ -20,6 +21,6 @@ defs = dg.Definitions(
     jobs=[all_tiers_daily_job],
     schedules=[daily_schedule],
     sensors=[build_landing_sensor(list(sources)), *lineage_sensors()],
-    resources={"dbt": dbt_cli(dbt_project)},
+    resources={"dbt": dbt_cli(dbt_project), **configured_resources()},
     executor=executor_for(settings.deployment()),
 )

@@ -37,8 +37,9 @@ class WeakPiiKeyError(RuntimeError):
     by hashing guessed names, e-mails and phone numbers."""
 
 
-def check_key(key: str) -> None:
-    """WeakPiiKeyError, in one line saying how to make a good key, unless `key` is one."""
+def check_key(key: str, source: str = PII_KEY_ENV) -> None:
+    """WeakPiiKeyError, in one line saying how to make a good key, unless `key` is one.
+    `source` names where the key came from."""
     size = len(key.encode())
     letters = "".join(character for character in key.lower() if character.isalnum())
     if size < MIN_KEY_BYTES:
@@ -49,16 +50,16 @@ def check_key(key: str) -> None:
         problem = f"has fewer than {MIN_DISTINCT_CHARACTERS} different characters: not random"
     else:
         return
-    raise WeakPiiKeyError(f"{PII_KEY_ENV} {problem} (the PII hashing key); make one with: "
+    raise WeakPiiKeyError(f"{source} {problem} (the PII hashing key); make one with: "
                           f"{MAKE_A_KEY}")  # fmt: skip
 
 
-def local_key_file() -> Path:
-    return settings.data_dir() / "secrets" / "pii_hmac.key"
+def local_key_file(data_dir: Path | None = None) -> Path:
+    return (data_dir or settings.data_dir()) / "secrets" / "pii_hmac.key"
 
 
-def _local_key() -> str:
-    path = local_key_file()
+def _local_key(data_dir: Path | None = None) -> str:
+    path = local_key_file(data_dir)
     private_dir(path.parent)  # and the data dir, when this (make install) creates it
     try:  # O_EXCL: of two processes creating it at once, one writes, the other reads
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -70,21 +71,35 @@ def _local_key() -> str:
     return key
 
 
-def export_pii_key() -> None:
-    """Put the key in this process's environment, for the dbt processes it starts; refuse a
-    weak one (WeakPiiKeyError)."""
+def read_key(
+    deployment: str | None = None, data_dir: Path | None = None, key_file: Path | None = None
+) -> str:
+    """The key, for the dbt processes a step starts (given in their environment, never on a
+    command line); WeakPiiKeyError for a weak one. From `key_file` when given (a mounted
+    secret), else the environment, else on the local deployment the data dir's own key.
+    By default the configured deployment and data dir."""
+    if key_file is not None:
+        try:
+            key = key_file.read_text().strip()
+        except OSError as exc:
+            raise MissingPiiKeyError(
+                f"the PII hashing key file {key_file}: {exc.strerror}"
+            ) from None
+        check_key(key, str(key_file))
+        return key
     if os.environ.get(PII_KEY_ENV):
         check_key(os.environ[PII_KEY_ENV])
-        return
-    if settings.deployment() != "local":
+        return os.environ[PII_KEY_ENV]
+    deployment = deployment or settings.deployment()
+    if deployment != "local":
         raise MissingPiiKeyError(
-            f"{PII_KEY_ENV} is not set: the {settings.deployment()!r} deployment hashes personal "
+            f"{PII_KEY_ENV} is not set: the {deployment!r} deployment hashes personal "
             "data with a key it must be given (a secret: deploy/k8s/secrets.example.yaml). "
             "See docs/security.md."
         )
-    key = _local_key()
-    check_key(key)  # a key file edited by hand is held to the same rule
-    os.environ[PII_KEY_ENV] = key
+    key = _local_key(data_dir)
+    check_key(key, str(local_key_file(data_dir)))  # a key file edited by hand: the same rule
+    return key
 
 
 if __name__ == "__main__":  # `make install`: the local key exists before anyone activates .venv

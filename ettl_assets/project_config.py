@@ -124,15 +124,21 @@ def _read_file(path: Path) -> dict[str, Any]:
 _exported: dict[str, str] = {}
 
 
+def environment(config: "ProjectConfig") -> dict[str, str]:
+    """The resolved values dbt reads (profiles.yml, macros), by environment variable."""
+    return {
+        ENV[DATA_DIR]: str(config.data_dir),
+        ENV[FIRST_DAY]: config.first_day.isoformat(),
+        ENV[TIMEZONE]: config.timezone.key,
+    }
+
+
 def export_environment(config: "ProjectConfig") -> None:
-    """Hand the resolved values to child processes (dbt reads them: profiles.yml, macros)."""
-    for key, value in (
-        (DATA_DIR, str(config.data_dir)),
-        (FIRST_DAY, config.first_day.isoformat()),
-        (TIMEZONE, config.timezone.key),
-    ):
-        if os.environ.get(ENV[key]) != value:
-            os.environ[ENV[key]] = _exported[ENV[key]] = value
+    """Hand the resolved values to child processes. For entry points only (the `ettl` CLI, the
+    process launchers): importing the code location changes no environment variable."""
+    for name, value in environment(config).items():
+        if os.environ.get(name) != value:
+            os.environ[name] = _exported[name] = value
 
 
 def _raw(key: str, document: dict[str, Any], path: Path) -> tuple[Any, str, str] | None:

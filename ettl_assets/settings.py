@@ -53,29 +53,33 @@ def landing_dir() -> Path:
     return Path(root)
 
 
-def warehouse_dir() -> Path:
+# The layout of a data dir. `root`: the data dir of a resource (resources.py); by default the
+# configured one.
+
+
+def warehouse_dir(root: Path | None = None) -> Path:
     """spark.sql.warehouse.dir: silver.db/ and gold.db/ are Spark-managed, bronze.db/ is ours."""
-    return data_dir() / "warehouse"
+    return (root or data_dir()) / "warehouse"
 
 
-def reports_dir() -> Path:
+def reports_dir(root: Path | None = None) -> Path:
     """Rendered reports (HTML) for people, next to the data they show."""
-    return data_dir() / "reports"
+    return (root or data_dir()) / "reports"
 
 
-def schema_dir(schema: str) -> Path:
+def schema_dir(schema: str, root: Path | None = None) -> Path:
     """Spark's folder of a database, `<warehouse>/<schema>.db`. Bronze, which Python writes,
     follows the same rule, so every tier sits side by side."""
-    return warehouse_dir() / f"{schema}.db"
+    return warehouse_dir(root) / f"{schema}.db"
 
 
-def table_dir(schema: str, name: str) -> Path:
+def table_dir(schema: str, name: str, root: Path | None = None) -> Path:
     """A table's folder (Spark's rule for a managed table)."""
-    return schema_dir(schema) / name
+    return schema_dir(schema, root) / name
 
 
-def bronze_dir() -> Path:
-    return schema_dir("bronze")
+def bronze_dir(root: Path | None = None) -> Path:
+    return schema_dir("bronze", root)
 
 
 def backups_dir() -> Path:
@@ -113,7 +117,10 @@ def spark_server_address() -> tuple[str, int]:
 def export_environment() -> None:
     """Make the resolved paths visible to child processes: dbt reads ETTL_DATA_DIR in
     profiles.yml, Dagster's CLI and APIs find the project's instance through DAGSTER_HOME, and
-    an embedded Spark starts with the class-data archive when there is one."""
+    an embedded Spark starts with the class-data archive when there is one.
+
+    For entry points only (the `ettl` CLI): importing the code location changes no environment
+    variable; its steps give dbt what it needs through their resources (resources.py)."""
     # dbt's default window (macros/partition_window.sql) reads the first day and timezone.
     project_config.export_environment(project_config.load())
     os.environ.setdefault(DAGSTER_HOME_ENV, str(dagster_home()))

@@ -109,13 +109,12 @@ def wait_for_dump() -> None:
 
 
 def ensure_archive(log: Callable[[str], None]) -> None:
-    """Before a dbt step on the embedded engine: use the archive when there is one, otherwise
-    have it dumped in the background and start this step's Spark without it."""
+    """Before a dbt step on the embedded engine: have the archive dumped in the background when
+    there is none (this step's Spark starts without it); java_options() names it once it exists."""
     if not archive_file().exists():
         log("the embedded Spark's class-data archive is being dumped in the background (once, "
             "~1 min); this step's Spark starts without it")  # fmt: skip
         start_background_dump()
-    export_java_options()
 
 
 def _dump(archive: Path, log: Callable[[str], None]) -> None:

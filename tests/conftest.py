@@ -22,6 +22,16 @@ os.environ["DBT_ENV_SECRET_PII_HMAC_KEY"] = secrets.token_hex(16)
 (_SESSION_DIR / "dagster_home").mkdir()
 shutil.copy(PROJECT_ROOT / "dagster_home" / "dagster.yaml", _SESSION_DIR / "dagster_home")
 
+# What an entry point does before it starts anything (`ettl` does the same; importing the code
+# location does neither, docs/configuration.md): the configuration exported for the processes
+# the tests start (dbt run by hand finds the configured window, as the activated .venv's dbt
+# finds the data dir), and the dbt manifest parsed when a model changed.
+from ettl_assets import project_config  # noqa: E402
+from ettl_assets.transform.project import dbt_project, prepare_if_stale  # noqa: E402
+
+project_config.export_environment(project_config.load())
+prepare_if_stale(dbt_project)
+
 
 def pytest_sessionfinish(session, exitstatus):
     shutil.rmtree(_SESSION_DIR, ignore_errors=True)

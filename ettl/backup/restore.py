@@ -28,8 +28,8 @@ from ettl.progress import progress
 from ettl_assets import settings
 from ettl_assets.bronze.registry import QUARANTINE_SUFFIX, load_registry
 from ettl_assets.bronze.table_columns import PARTITION_COLUMN
+from ettl_assets.metastore_lock import holding_embedded_metastore
 from ettl_assets.private_files import private_dir, private_file
-from ettl_assets.transform.metastore_lock import holding_embedded_metastore
 
 
 class RestoreError(Exception):

@@ -34,7 +34,7 @@ from ettl.backup.tables import TableFiles, read_definition, tables_to_back_up
 from ettl.progress import progress
 from ettl_assets import settings
 from ettl_assets.bronze.registry import load_registry
-from ettl_assets.transform.metastore_lock import holding_embedded_metastore
+from ettl_assets.metastore_lock import holding_embedded_metastore
 
 PROJECT_DISTRIBUTION = "ettl-assets"
 

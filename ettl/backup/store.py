@@ -15,8 +15,8 @@ import fsspec
 from fsspec import AbstractFileSystem
 from fsspec.implementations.local import LocalFileSystem
 
+from ettl_assets.metastore_lock import ACQUIRED, RELEASED
 from ettl_assets.private_files import private_dir, private_file
-from ettl_assets.transform.metastore_lock import ACQUIRED, RELEASED
 
 CHUNK = 1 << 20
 

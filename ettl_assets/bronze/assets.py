@@ -44,6 +44,7 @@ from ettl_assets.execution import BRONZE_OP_TAGS
 from ettl_assets.metadata import COLUMN_SCHEMA, TABLE_NAME
 from ettl_assets.partitions import daily_partitions
 from ettl_assets.private_files import private_dir, private_file
+from ettl_assets.resources import Warehouse
 
 BRONZE_GROUP = "bronze"
 LANDING_PATTERN = "landing_pattern"  # definition metadata: where the source's files land
@@ -62,20 +63,25 @@ def bronze_key(spec: SourceSpec) -> dg.AssetKey:
     return dg.AssetKey([BRONZE_GROUP, spec.name])
 
 
-def _partition_dir(table_name: str, spec: SourceSpec, day: str | None) -> Path:
-    """A table's folder, or a daily source's partition folder in it when `day` is given."""
-    table_dir = settings.bronze_dir() / table_name
+def _partition_dir(
+    table_name: str, spec: SourceSpec, day: str | None, bronze_dir: Path | None = None
+) -> Path:
+    """A table's folder, or a daily source's partition folder in it when `day` is given; in
+    `bronze_dir` (a Warehouse resource's), by default the configured one."""
+    table_dir = (bronze_dir or settings.bronze_dir()) / table_name
     return table_dir / f"{PARTITION_COLUMN}={day}" if spec.is_daily and day else table_dir
 
 
-def bronze_file(spec: SourceSpec, day: str | None = None) -> Path:
-    return _partition_dir(spec.name, spec, day) / DATA_FILE_NAME
+def bronze_file(spec: SourceSpec, day: str | None = None, bronze_dir: Path | None = None) -> Path:
+    return _partition_dir(spec.name, spec, day, bronze_dir) / DATA_FILE_NAME
 
 
-def quarantine_dir(spec: SourceSpec, day: str | None = None) -> Path:
+def quarantine_dir(
+    spec: SourceSpec, day: str | None = None, bronze_dir: Path | None = None
+) -> Path:
     """One Parquet file per run that quarantined rows: appended, never replaced
     (docs/design-decisions.md#d8)."""
-    return _partition_dir(spec.name + QUARANTINE_SUFFIX, spec, day)
+    return _partition_dir(spec.name + QUARANTINE_SUFFIX, spec, day, bronze_dir)
 
 
 def add_audit_columns(
@@ -197,7 +203,11 @@ class Ingested:
 
 
 def ingest(
-    spec: SourceSpec, day: str | None, run_id: str, zone: LandingZone | None = None
+    spec: SourceSpec,
+    day: str | None,
+    run_id: str,
+    zone: LandingZone | None = None,
+    bronze_dir: Path | None = None,
 ) -> Ingested:
     """Land one delivery: good rows replace the partition, bad rows append to quarantine.
 
@@ -208,7 +218,7 @@ def ingest(
     zone = zone or LandingZone.configured()
     relative = spec.landing_file(day)
     landing_file = zone.name(relative)
-    target = bronze_file(spec, day)
+    target = bronze_file(spec, day, bronze_dir)
     delivered = zone.read(relative)
     if delivered is None:
         if not spec.is_daily:
@@ -231,11 +241,12 @@ def ingest(
     delivery: Delivery = read_delivery(delivered, landing_file, spec)  # clear error if unreadable
     ingested_at = datetime.now(UTC)
     # The quarantine table exists (empty) from the first delivery on, for Spark to register.
-    private_dir(quarantine_dir(spec))
+    private_dir(quarantine_dir(spec, bronze_dir=bronze_dir))
     if delivery.rejected:
         # Before the partition: a failure in between leaves rows quarantined twice, never lost.
         rejected = quarantine_table(delivery.rejected, landing_file, run_id, ingested_at)
-        write_atomically(rejected, quarantine_dir(spec, day) / f"run-{run_id}.parquet", {})
+        quarantine = quarantine_dir(spec, day, bronze_dir)
+        write_atomically(rejected, quarantine / f"run-{run_id}.parquet", {})
     table = add_audit_columns(delivery.table, landing_file, run_id, ingested_at)
     metadata = {
         FINGERPRINT_KEY: fingerprint.encode(),
@@ -279,23 +290,30 @@ def bronze_asset_for(spec: SourceSpec) -> dg.AssetsDefinition:
             COLUMN_SCHEMA: column_schema(list(bronze_columns(spec).items())),
         },
     )
-    def _bronze_asset(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    def _bronze_asset(
+        context: dg.AssetExecutionContext, warehouse: Warehouse
+    ) -> dg.MaterializeResult:
         days: list[str | None] = list(context.partition_keys) if spec.is_daily else [None]
-        return ingest_partitions(context, spec, days)
+        return ingest_partitions(context, spec, days, warehouse)
 
     return _bronze_asset
 
 
 def ingest_partitions(
-    context: dg.AssetExecutionContext, spec: SourceSpec, days: list[str | None]
+    context: dg.AssetExecutionContext,
+    spec: SourceSpec,
+    days: list[str | None],
+    warehouse: Warehouse | None = None,
 ) -> dg.MaterializeResult:
-    """Ingest the delivery of each day (None: the snapshot); fail naming each unreadable file."""
+    """Ingest the delivery of each day (None: the snapshot); fail naming each unreadable file.
+    From and into the warehouse resource's folders, by default the configured ones."""
     began = time.monotonic()
     ingested, failures = [], []
-    zone = LandingZone.configured()
+    warehouse = warehouse or Warehouse.configured()
+    zone = LandingZone.at(warehouse.landing_root)
     for position, day in enumerate(days, start=1):
         try:
-            item = ingest(spec, day, context.run.run_id, zone)
+            item = ingest(spec, day, context.run.run_id, zone, warehouse.bronze_dir())
         except LandingFileError as exc:
             # The other days still land; the run fails below, naming every bad file.
             context.log.error(f"[{position}/{len(days)}] {spec.name} {day}: {exc}")

@@ -17,6 +17,7 @@ from ettl_assets.metadata import PATH
 from ettl_assets.reports import plots
 from ettl_assets.reports.gold_tables import read_gold
 from ettl_assets.reports.html_page import Plot, render_page
+from ettl_assets.resources import Warehouse
 from ettl_assets.transform.assets import daily_dbt_models
 
 GROUP = "reports"
@@ -32,8 +33,9 @@ READS = [dg.AssetKey(["gold", name]) for name in (PERFORMANCE, ROUTES, WEATHER)]
 URL = "url"
 
 
-def report_path() -> Path:
-    return settings.reports_dir() / REPORT_FILE
+def report_path(reports_dir: Path | None = None) -> Path:
+    """In `reports_dir` (a Warehouse resource's), by default the configured one."""
+    return (reports_dir or settings.reports_dir()) / REPORT_FILE
 
 
 def _source_systems() -> list[str]:
@@ -45,9 +47,13 @@ def _source_systems() -> list[str]:
     return sorted({system for key in READS for system in specs[key].metadata[SOURCE_SYSTEMS]})
 
 
-def write_report(path: Path) -> dict[str, str]:
-    """Render the report from gold into `path` (atomically); returns its facts."""
-    performance, routes, weather = read_gold(PERFORMANCE), read_gold(ROUTES), read_gold(WEATHER)
+def write_report(path: Path, warehouse_dir: Path | None = None) -> dict[str, str]:
+    """Render the report from gold (in `warehouse_dir`, by default the configured one) into
+    `path` (atomically); returns its facts."""
+    warehouse_dir = warehouse_dir or settings.warehouse_dir()
+    performance, routes, weather = (
+        read_gold(name, warehouse_dir) for name in (PERFORMANCE, ROUTES, WEATHER)
+    )
     first, last = performance["flight_date"].min(), performance["flight_date"].max()
     facts = {
         "days": f"{first:%Y-%m-%d}..{last:%Y-%m-%d} ({performance['flight_date'].nunique()} days)",
@@ -59,7 +65,7 @@ def write_report(path: Path) -> dict[str, str]:
     page = render_page(
         "ETTL gold report: NYC flights",
         f"Rendered {datetime.now(UTC):%Y-%m-%d %H:%M} UTC from the gold marts "
-        f"(warehouse {settings.warehouse_dir()}/gold.db)",
+        f"(warehouse {warehouse_dir}/gold.db)",
         facts,
         [
             Plot("On-time arrival rate per carrier over time",
@@ -98,9 +104,9 @@ def write_report(path: Path) -> dict[str, str]:
     # On Kubernetes: a small Python step reading Parquet, sized like a bronze step.
     op_tags=BRONZE_OP_TAGS,
 )
-def gold_report(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-    path = report_path()
-    facts = write_report(path)
+def gold_report(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+    path = report_path(warehouse.reports_dir())
+    facts = write_report(path, warehouse.warehouse_dir())
     context.log.info(f"gold report written to {path}")
     return dg.MaterializeResult(
         metadata={

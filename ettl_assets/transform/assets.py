@@ -17,21 +17,19 @@ from contextlib import contextmanager
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DbtCliInvocation, DbtCliResource, dbt_assets
+from dagster_dbt import DbtCliInvocation, dbt_assets
 
-from ettl_assets import settings
 from ettl_assets.execution import DBT_OP_TAGS
 from ettl_assets.metadata import COMPILED_SQL, PREVIEW, rows_metadata
 from ettl_assets.partitions import daily_partitions
-from ettl_assets.pii_key import export_pii_key
-from ettl_assets.spark_class_archive import ensure_archive
+from ettl_assets.pii_key import PII_KEY_ENV
+from ettl_assets.resources import PiiKey, SparkEngine, Warehouse
 from ettl_assets.tiers import tier_of_key
 from ettl_assets.transform.column_metadata import RelationColumns, column_metadata
 from ettl_assets.transform.compiled_sql import compiled_sql
 from ettl_assets.transform.dbt_vars import dbt_vars_for_window
-from ettl_assets.transform.metastore_lock import embedded_metastore_lock
 from ettl_assets.transform.preview import table_preview
-from ettl_assets.transform.project import dbt_project
+from ettl_assets.transform.project import InstalledDbtCli, dbt_project
 from ettl_assets.transform.row_counts import model_tables, rows_in_window
 from ettl_assets.transform.state import STATE_METADATA_KEY, save_state
 from ettl_assets.transform.translator import DAILY_TAG, TieredTranslator
@@ -81,13 +79,13 @@ def with_run_metadata(
 
 
 @contextmanager
-def spark_for_dbt(context: dg.AssetExecutionContext) -> Iterator[None]:
-    """The embedded engine, ready for one dbt invocation: its class-data archive (a faster JVM
-    start) and the metastore to itself. Nothing to prepare on a Thrift server."""
-    if settings.embedded_spark():
-        ensure_archive(context.log.info)
-    with embedded_metastore_lock(context):
-        yield
+def spark_for_dbt(
+    context: dg.AssetExecutionContext, spark: SparkEngine, warehouse: Warehouse
+) -> Iterator[dict[str, str]]:
+    """The engine ready for one dbt invocation (SparkEngine.ready_for_dbt), and the environment
+    dbt needs: the warehouse's data dir and the engine's options."""
+    with spark.ready_for_dbt(context.log.info) as spark_env:
+        yield {**warehouse.dbt_env(), **spark_env}
 
 
 # What both definitions share. The single-run policy builds a date range in one dbt call; on
@@ -105,16 +103,29 @@ COMMON = {
 @dbt_assets(
     **COMMON, select=DAILY_SELECTOR, partitions_def=daily_partitions, name="daily_dbt_models"
 )
-def daily_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+def daily_dbt_models(
+    context: dg.AssetExecutionContext,
+    dbt: InstalledDbtCli,
+    warehouse: Warehouse,
+    spark: SparkEngine,
+    pii_key: PiiKey,
+):
     dbt_vars = dbt_vars_for_window(context.partition_time_window)
     context.log.info(f"dbt window: {dbt_vars}")
-    export_pii_key()  # silver hashes personal data with it; fails here, clearly, if missing
-    with spark_for_dbt(context):
-        invocation = dbt.cli([*DBT_BUILD, "--vars", json.dumps(dbt_vars)], context=context)
+    key = pii_key.read()  # silver hashes personal data with it; fails here, clearly, if missing
+    with spark_for_dbt(context, spark, warehouse) as env:
+        args = [*DBT_BUILD, "--vars", json.dumps(dbt_vars)]
+        invocation = dbt.cli(args, context=context, env={**env, PII_KEY_ENV: key})
         yield from with_run_metadata(context, invocation, dbt_vars)
 
 
 @dbt_assets(**COMMON, exclude=DAILY_SELECTOR, name="reference_dbt_models")
-def reference_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-    with spark_for_dbt(context):
-        yield from with_run_metadata(context, dbt.cli(DBT_BUILD, context=context), None)
+def reference_dbt_models(
+    context: dg.AssetExecutionContext,
+    dbt: InstalledDbtCli,
+    warehouse: Warehouse,
+    spark: SparkEngine,
+):
+    with spark_for_dbt(context, spark, warehouse) as env:
+        invocation = dbt.cli(DBT_BUILD, context=context, env=env)
+        yield from with_run_metadata(context, invocation, None)

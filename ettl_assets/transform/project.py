@@ -1,22 +1,90 @@
-"""The dbt project as dagster-dbt sees it, and keeping its manifest current."""
+"""The dbt project as dagster-dbt sees it, and the dbt command line the steps run.
 
+Importing this module changes no environment variable, and outside `dagster dev` starts no
+process. The manifest is prepared the dagster-dbt way (docs/configuration.md): under `dagster
+dev` the code location parses a stale one as it loads (`prepare_if_dev`), `ettl` and the tests
+call `prepare_if_stale()` before loading the definitions, `make install` runs this module, and
+an image builds it with `dagster-dbt project prepare-and-package`.
+"""
+
+import os
 import shutil
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from functools import cached_property
 from importlib.metadata import version as installed_version
 from pathlib import Path
+from typing import Any
 
-from dagster_dbt import DbtCliResource, DbtProject
+from dagster_dbt import DbtCliInvocation, DbtCliResource, DbtProject
 from packaging.version import Version
 
-from ettl_assets import settings
+from ettl_assets import project_config, settings
 
 # The dbt installed next to this interpreter, so a non-activated .venv (and `make`) finds it.
 DBT_EXECUTABLE = shutil.which("dbt", path=str(Path(sys.executable).parent)) or "dbt"
 
 
-def _manifest_is_stale(project: DbtProject) -> bool:
+@contextmanager
+def _environment_of_dbt(env: Mapping[str, str]) -> Iterator[None]:
+    """`env` in the environment dagster-dbt copies for the dbt process it starts.
+
+    dagster-dbt 0.29 builds the dbt process's environment from os.environ when `cli()` starts
+    it and takes no environment of its own, so the values are set for that call only and the
+    former ones restored: the step process (and importing the code location) keeps its own.
+    """
+    former = {name: os.environ.get(name) for name in env}
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        for name, value in former.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+class InstalledDbtCli(DbtCliResource):
+    """dagster-dbt's resource, minus one process and one dbt adapter per step, and given the
+    project configuration (profiles.yml and macros read it) in the dbt process's environment."""
+
+    @cached_property
+    def _cli_version(self) -> Version:
+        """dagster-dbt runs `dbt --version` in a subprocess before every dbt call (~1.9 s, bench
+        P3) only to tell dbt-core from the Fusion engine. The dbt next to this interpreter is the
+        pinned dbt-core package, so its version is read from the installed package instead (a
+        unit test checks both agree)."""
+        if DBT_EXECUTABLE == "dbt":  # not ours: ask it, as dagster-dbt does
+            return super()._cli_version
+        return Version(installed_version("dbt-core"))
+
+    def _initialize_dbt_core_adapter(self, args: Sequence[str]) -> None:
+        """No dbt adapter in the step process (~2.5 s before every dbt call, bench P3).
+
+        dagster-dbt opens one only for `fetch_row_counts()` and `fetch_column_metadata()`, which
+        would start a second Spark on the embedded metastore (docs/design-decisions.md#d14); the row
+        counts and column metadata here are read from the tables' Parquet files instead.
+        """
+        return None
+
+    def cli(
+        self, args: Sequence[str], *, env: Mapping[str, str] | None = None, **kwargs: Any
+    ) -> DbtCliInvocation:
+        """dagster-dbt's `cli`, the dbt process also given the project configuration
+        (ETTL_DATA_DIR, ETTL_FIRST_DAY, ETTL_TIMEZONE) and `env` (what the step adds: the data
+        dir of its warehouse resource, the PII key, the Spark options)."""
+        configured = project_config.environment(project_config.load())
+        with _environment_of_dbt({**configured, **(env or {})}):
+            return super().cli(args, **kwargs)
+
+
+def dbt_cli(project: DbtProject) -> InstalledDbtCli:
+    return InstalledDbtCli(project_dir=project, dbt_executable=DBT_EXECUTABLE)
+
+
+def manifest_is_stale(project: DbtProject) -> bool:
     """True when the manifest is missing or older than any file dbt parses."""
     manifest = project.manifest_path
     if not manifest.exists():
@@ -31,47 +99,43 @@ def _manifest_is_stale(project: DbtProject) -> bool:
     return False
 
 
-def build_dbt_project() -> DbtProject:
-    settings.export_environment()  # profiles.yml reads ETTL_DATA_DIR
-    project = DbtProject(
-        project_dir=settings.DBT_PROJECT_DIR,
-        profiles_dir=settings.DBT_PROJECT_DIR,
-        target=settings.dbt_target(),
-    )
-    # Re-parse when a model changed, so `dagster asset materialize` never runs an outdated
-    # graph; a manifest built ahead of time (e.g. in an image) is fresh and costs nothing.
-    if _manifest_is_stale(project):
-        dbt_cli(project).cli(["parse", "--quiet"], target_path=project.target_path).wait()
-    return project
+def prepare(project: DbtProject) -> None:
+    """Parse the project into its manifest: what dagster-dbt's preparer does (this project has no
+    dbt packages), with the dbt next to this interpreter and the configured data dir that
+    profiles.yml reads, also from a shell that activated and exported nothing."""
+    dbt_cli(project).cli(["parse", "--quiet"], target_path=project.target_path).wait()
 
 
-class InstalledDbtCli(DbtCliResource):
-    """dagster-dbt's resource, minus one process and one dbt adapter per step.
-
-    Before every dbt call, dagster-dbt runs `dbt --version` in a subprocess (~1.9 s, bench P3)
-    only to tell dbt-core from the Fusion engine. The dbt next to this interpreter is the pinned
-    dbt-core package, so its version is read from the installed package instead (a unit test
-    checks both agree).
-    """
-
-    @cached_property
-    def _cli_version(self) -> Version:
-        if DBT_EXECUTABLE == "dbt":  # not ours: ask it, as dagster-dbt does
-            return super()._cli_version
-        return Version(installed_version("dbt-core"))
-
-    def _initialize_dbt_core_adapter(self, args: Sequence[str]) -> None:
-        """No dbt adapter in the step process (~2.5 s before every dbt call, bench P3).
-
-        dagster-dbt opens one only for `fetch_row_counts()` and `fetch_column_metadata()`, which
-        would start a second Spark on the embedded metastore (docs/design-decisions.md#d14); the row
-        counts and column metadata here are read from the tables' Parquet files instead.
-        """
-        return None
+def prepare_if_stale(project: DbtProject) -> None:
+    """Parse the project when a model changed since the manifest was built (`ettl`, the tests),
+    so a run never builds an outdated graph; a fresh manifest costs nothing."""
+    if manifest_is_stale(project):
+        prepare(project)
 
 
-def dbt_cli(project: DbtProject) -> DbtCliResource:
-    return InstalledDbtCli(project_dir=project, dbt_executable=DBT_EXECUTABLE)
+def prepare_if_dev(project: DbtProject) -> None:
+    """dagster-dbt's `prepare_if_dev`: under `dagster dev` only, parse when the code location
+    loads. Only when the manifest is stale: `dagster dev` loads the code location again in every
+    run and step process, and a parse costs each of them 12-25 s (`dbt parse`, measured on the
+    shared 2-core VM with other jobs running, 2026-11-30)."""
+    if not (project.preparer.using_dagster_dev() and manifest_is_stale(project)):
+        return
+    # dagster-dbt's preparer runs `dbt` from PATH: the one next to this interpreter, also when
+    # `make dev` started Dagster from a shell that did not activate the virtualenv.
+    env = project_config.environment(project_config.load())
+    if Path(DBT_EXECUTABLE).is_absolute():
+        env["PATH"] = f"{Path(DBT_EXECUTABLE).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    with _environment_of_dbt(env):
+        project.prepare_if_dev()
 
 
-dbt_project = build_dbt_project()
+dbt_project = DbtProject(
+    project_dir=settings.DBT_PROJECT_DIR,
+    profiles_dir=settings.DBT_PROJECT_DIR,
+    target=settings.dbt_target(),
+)
+prepare_if_dev(dbt_project)
+
+
+if __name__ == "__main__":  # `make install`: the manifest `dagster asset materialize` loads
+    prepare(dbt_project)

@@ -15,7 +15,7 @@ import pandas as pd
 import pyarrow.dataset as ds
 from dagster import DagsterEventType, DagsterInstance
 
-from ettl_assets.transform.metastore_lock import ACQUIRED, RELEASED
+from ettl_assets.metastore_lock import ACQUIRED, RELEASED
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent

@@ -7,6 +7,7 @@ import dagster as dg
 
 from ettl_assets.bronze.assets import bronze_asset_for
 from ettl_assets.bronze.registry import load_registry
+from ettl_assets.resources import Warehouse
 
 SOURCES = {spec.name: spec for spec in load_registry()}
 FLIGHTS, WEATHER = SOURCES["flights"], SOURCES["weather"]
@@ -27,9 +28,14 @@ def csv_file(*lines: str) -> bytes:
     return ("\n".join([HEADER, *lines]) + "\n").encode()
 
 
+def warehouse_resources() -> dict[str, Warehouse]:
+    """The resources of a bronze step, on the test's data dir (ETTL_DATA_DIR of `data_dir`)."""
+    return {"warehouse": Warehouse.configured()}
+
+
 def materialize(spec, day: str = DAY, raise_on_error: bool = True) -> dg.ExecuteInProcessResult:
     with dg.instance_for_test() as instance:
         return dg.materialize(
             [bronze_asset_for(spec)], partition_key=day, instance=instance,
-            raise_on_error=raise_on_error,
+            raise_on_error=raise_on_error, resources=warehouse_resources(),
         )  # fmt: skip

@@ -27,6 +27,7 @@ from tests.unit.deliveries import (
     csv_file,
     deliver,
     materialize,
+    warehouse_resources,
 )
 
 
@@ -171,7 +172,7 @@ def test_a_missing_snapshot_fails_naming_the_expected_path(data_dir):
     airports = SOURCES["airports"]
     with dg.instance_for_test() as instance:
         result = dg.materialize([bronze_asset_for(airports)], instance=instance,
-                                raise_on_error=False)  # fmt: skip
+                                raise_on_error=False, resources=warehouse_resources())  # fmt: skip
     assert not result.success
     message = result.get_step_failure_events()[0].step_failure_data.error.message
     expected = airports.landing_path(data_dir / "landing")
@@ -185,6 +186,7 @@ def test_in_a_range_the_good_days_land_the_bad_day_is_named_the_missing_day_repo
     with dg.instance_for_test() as instance:
         result = dg.materialize(
             [bronze_asset_for(FLIGHTS)], instance=instance, raise_on_error=False,
+            resources=warehouse_resources(),
             tags={"dagster/asset_partition_range_start": "2013-01-01",
                   "dagster/asset_partition_range_end": "2013-01-04"},
         )  # fmt: skip

@@ -15,6 +15,7 @@ import pytest
 from ettl_assets.lineage_events.emitter import events_file
 from ettl_assets.lineage_events.finished_runs import emit_run_lineage
 from ettl_assets.reports.gold_report import URL, gold_report, report_path
+from ettl_assets.resources import Warehouse
 from ettl_assets.transform.preview import table_preview
 from ettl_assets.transform.row_counts import ModelTable, rows_in_window
 from tests.openlineage_spec import read_events, validation_errors
@@ -75,9 +76,13 @@ class Images(HTMLParser):
 
 def test_the_report_is_one_self_contained_file_with_three_plots_from_gold(gold):
     with dg.instance_for_test() as instance:
-        result = dg.materialize([gold_report], instance=instance)
+        result = dg.materialize(
+            [gold_report], instance=instance, resources={"warehouse": Warehouse.configured()}
+        )
         assert result.success
-        graph = dg.Definitions(assets=[gold_report]).resolve_asset_graph()
+        graph = dg.Definitions(
+            assets=[gold_report], resources={"warehouse": Warehouse.configured()}
+        ).resolve_asset_graph()
         sent = emit_run_lineage(instance, result.run_id, graph, logging.getLogger("test"))
     path = report_path()
     assert path == gold / "reports" / "gold_report.html"
@@ -111,10 +116,12 @@ def test_the_report_is_one_self_contained_file_with_three_plots_from_gold(gold):
                                        "name": str(path)}  # fmt: skip
 
 
-def test_without_gold_the_report_fails_naming_the_missing_table(tmp_path, monkeypatch):
-    monkeypatch.setenv("ETTL_DATA_DIR", str(tmp_path))
-    with pytest.raises(FileNotFoundError, match="gold.fct_daily_carrier_performance has no"):
-        dg.materialize([gold_report])
+def test_without_gold_the_report_fails_naming_the_missing_table(tmp_path):
+    # A warehouse of its own, given as a resource: no environment variable to set.
+    empty = Warehouse(data_dir=str(tmp_path), landing_root=str(tmp_path / "landing"))
+    with pytest.raises(FileNotFoundError, match=f"at {tmp_path}/warehouse/gold.db/fct_daily_"):
+        dg.materialize([gold_report], resources={"warehouse": empty})
+    assert not (tmp_path / "reports").exists()
 
 
 def test_the_preview_is_a_markdown_table_of_the_windows_first_rows(gold):

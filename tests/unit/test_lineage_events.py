@@ -30,9 +30,11 @@ from ettl_assets.lineage_events.finished_runs import (
 from ettl_assets.lineage_events.run_events import RunLineage, StepRecord
 from ettl_assets.transform.project import dbt_project
 from tests.openlineage_spec import read_events, validation_errors
-from tests.unit.deliveries import DAY, FLIGHTS, GOOD, csv_file, deliver
+from tests.unit.deliveries import DAY, FLIGHTS, GOOD, csv_file, deliver, warehouse_resources
 
-DEFS = dg.Definitions(assets=[bronze_asset_for(FLIGHTS)], sensors=lineage_sensors())
+DEFS = dg.Definitions(
+    assets=[bronze_asset_for(FLIGHTS)], sensors=lineage_sensors(), resources=warehouse_resources()
+)
 
 
 class Warnings(logging.Handler):
@@ -47,7 +49,7 @@ class Warnings(logging.Handler):
 def run_flights(instance: dg.DagsterInstance, tags: dict | None = None):
     return dg.materialize(
         [bronze_asset_for(FLIGHTS)], partition_key=DAY, instance=instance,
-        raise_on_error=False, tags=tags,
+        raise_on_error=False, tags=tags, resources=warehouse_resources(),
     )  # fmt: skip
 
 

@@ -4,40 +4,49 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
-import dagster as dg
+from ettl_assets.metastore_lock import RELEASED, holding_embedded_metastore
+from ettl_assets.resources import SparkEngine, Warehouse
+from ettl_assets.spark_class_archive import JAVA_OPTIONS_ENV
 
-from ettl_assets.transform.metastore_lock import embedded_metastore_lock, holding_embedded_metastore
+
+def spark_engine(data_dir: Path, deployment: str) -> SparkEngine:
+    """The resource a dbt step is given, on a data dir of its own (no environment variable)."""
+    warehouse = Warehouse(data_dir=str(data_dir), landing_root=str(data_dir / "landing"))
+    return SparkEngine(warehouse=warehouse, deployment=deployment)
 
 
-def test_a_second_dbt_step_waits_until_the_first_releases_the_metastore(data_dir, monkeypatch):
-    monkeypatch.setenv("ETTL_DEPLOYMENT", "local")
+def test_a_second_dbt_step_waits_until_the_first_releases_the_metastore(tmp_path):
+    spark = spark_engine(tmp_path, "local")
     held: dict[str, tuple[float, float]] = {}
     first_holds = threading.Event()
 
-    def dbt_step(name: str, context: dg.AssetExecutionContext, seconds: float) -> None:
-        with embedded_metastore_lock(context):
+    def dbt_step(name: str, seconds: float) -> None:
+        with spark.ready_for_dbt(lambda line: None) as env:
+            assert JAVA_OPTIONS_ENV in env
             first_holds.set()
             began = time.monotonic()
             time.sleep(seconds)
             held[name] = (began, time.monotonic())
 
-    contexts = [dg.build_asset_context(), dg.build_asset_context()]
-    first = threading.Thread(target=dbt_step, args=("first", contexts[0], 1.0))
+    first = threading.Thread(target=dbt_step, args=("first", 1.0))
     first.start()
     assert first_holds.wait(timeout=10)
-    second = threading.Thread(target=dbt_step, args=("second", contexts[1], 0.0))
+    second = threading.Thread(target=dbt_step, args=("second", 0.0))
     second.start()
     first.join()
     second.join()
     assert held["second"][0] >= held["first"][1]
+    assert (tmp_path / "metastore.lock").exists()
 
 
-def test_a_thrift_server_needs_no_lock(data_dir, monkeypatch):
-    monkeypatch.setenv("ETTL_DEPLOYMENT", "thrift")
-    with embedded_metastore_lock(dg.build_asset_context()):
+def test_a_thrift_server_needs_no_lock(tmp_path):
+    lines: list[str] = []
+    with spark_engine(tmp_path, "thrift").ready_for_dbt(lines.append):
         pass
-    assert not (data_dir / "metastore.lock").exists()
+    assert not (tmp_path / "metastore.lock").exists()
+    assert RELEASED not in lines
 
 
 def test_a_spark_left_running_by_a_killed_step_is_waited_for(data_dir, monkeypatch):

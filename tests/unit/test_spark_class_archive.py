@@ -32,7 +32,6 @@ def test_a_jvm_refuses_a_corrupt_archive_so_a_bad_dump_is_never_kept(tmp_path):
 
 
 def test_a_failed_dump_is_logged_and_dbt_starts_without_an_archive(tmp_path, monkeypatch):
-    monkeypatch.setenv(JAVA_OPTIONS_ENV, "restored after the test")
     missing = tmp_path / "share" / "spark-classes-x.jsa"
     monkeypatch.setattr(spark_class_archive, "archive_file", lambda: missing)
     failed = subprocess.CompletedProcess([], 1, "", "JAVA_GATEWAY_EXITED\n")
@@ -41,12 +40,10 @@ def test_a_failed_dump_is_logged_and_dbt_starts_without_an_archive(tmp_path, mon
     dump_archive(logged.append)
     assert "no class-data archive, Spark starts without it: JAVA_GATEWAY_EXITED" in logged[-1]
     assert not missing.exists() and not missing.with_suffix(".partial").exists()
-    settings.export_environment()
-    assert os.environ[JAVA_OPTIONS_ENV] == ""
+    assert spark_class_archive.java_options() == ""
 
 
 def test_a_step_that_finds_no_archive_starts_without_it_and_has_it_dumped(tmp_path, monkeypatch):
-    monkeypatch.setenv(JAVA_OPTIONS_ENV, "restored after the test")
     missing = tmp_path / "share" / "spark-classes-x.jsa"
     monkeypatch.setattr(spark_class_archive, "archive_file", lambda: missing)
     started = []
@@ -54,4 +51,4 @@ def test_a_step_that_finds_no_archive_starts_without_it_and_has_it_dumped(tmp_pa
     logged = []
     ensure_archive(logged.append)
     assert started == [1] and "dumped in the background" in logged[0]
-    assert os.environ[JAVA_OPTIONS_ENV] == ""  # this step's JVM starts without it
+    assert spark_class_archive.java_options() == ""  # this step's JVM starts without it

@@ -14,8 +14,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import dagster as dg
-
 from ettl_assets import settings
 from ettl_assets.os_locks import lock_holders
 from ettl_assets.private_files import private_dir
@@ -28,32 +26,36 @@ ACQUIRED = "embedded Spark metastore lock acquired"
 RELEASED = "embedded Spark metastore lock released"
 
 
-def derby_lock_file() -> Path:
-    return settings.data_dir() / DERBY_LOCK
+def derby_lock_file(data_dir: Path | None = None) -> Path:
+    return (data_dir or settings.data_dir()) / DERBY_LOCK
 
 
-def _wait_for_orphaned_spark(log: Callable[[str], None]) -> None:
+def _wait_for_orphaned_spark(log: Callable[[str], None], data_dir: Path) -> None:
     """A dbt step killed alone (SIGKILL of the step process) leaves its dbt process and Spark
     running, the metastore open, until they finish: wait for them instead of failing on Derby."""
-    holders, _ = lock_holders(derby_lock_file())
+    holders, _ = lock_holders(derby_lock_file(data_dir))
     if not holders:
         return
     log(f"waiting for Spark (pid {', '.join(map(str, holders))}) of a killed dbt step to close "
         "the metastore")  # fmt: skip
     began = time.monotonic()
-    while lock_holders(derby_lock_file())[0]:
+    while lock_holders(derby_lock_file(data_dir))[0]:
         time.sleep(WAIT_POLL_SECONDS)
     log(f"waited {time.monotonic() - began:.0f} s for the orphaned Spark")
 
 
 @contextmanager
-def holding_embedded_metastore(log: Callable[[str], None]) -> Iterator[None]:
+def holding_embedded_metastore(
+    log: Callable[[str], None], data_dir: Path | None = None, embedded: bool | None = None
+) -> Iterator[None]:
     """Hold the metastore while Spark may open it (no-op on a Thrift server, which holds the
-    catalog itself). `log` reports waiting for another holder, and acquiring and releasing."""
-    if not settings.embedded_spark():
+    catalog itself). `log` reports waiting for another holder, and acquiring and releasing.
+    The data dir and engine are the configured ones unless given (the SparkEngine resource)."""
+    if not (settings.embedded_spark() if embedded is None else embedded):
         yield
         return
-    path = settings.data_dir() / LOCK_FILE_NAME
+    data_dir = data_dir or settings.data_dir()
+    path = data_dir / LOCK_FILE_NAME
     private_dir(path.parent)  # the data dir: owner-only when this creates it
     with path.open("w") as handle:
         try:
@@ -64,17 +66,10 @@ def holding_embedded_metastore(log: Callable[[str], None]) -> Iterator[None]:
             began = time.monotonic()
             fcntl.flock(handle, fcntl.LOCK_EX)
             log(f"waited {time.monotonic() - began:.0f} s for the metastore")
-        _wait_for_orphaned_spark(log)
+        _wait_for_orphaned_spark(log, data_dir)
         log(ACQUIRED)
         try:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
             log(RELEASED)
-
-
-@contextmanager
-def embedded_metastore_lock(context: dg.AssetExecutionContext) -> Iterator[None]:
-    """Hold the metastore for the duration of a dbt invocation of an asset step."""
-    with holding_embedded_metastore(context.log.info):
-        yield
