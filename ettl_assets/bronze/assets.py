@@ -47,6 +47,9 @@ DATA_FILE_NAME = "part-0.parquet"
 FINGERPRINT_KEY = b"ettl.fingerprint"
 DELIVERED_SCHEMA_KEY = b"ettl.delivered_schema"
 QUARANTINED_KEY = b"ettl.rows_quarantined"
+# Per-partition metadata of a delivered day (read by ettl_assets/reconciliation/window.py).
+DAY_ROWS_DELIVERED = "day_rows_delivered"
+DAY_ROWS_QUARANTINED = "day_rows_quarantined"
 # Per-partition metadata of a day the source delivered no file for, and how it is reported.
 DELIVERED = "delivered"
 NO_DELIVERY_LINE = "no delivery:"
@@ -305,6 +308,11 @@ def ingest_partitions(
             )
             context.add_asset_metadata({DELIVERED: False}, partition_key=day)
             continue
+        if day is not None:  # each day's own counts, for the reconciliation ledger
+            context.add_asset_metadata(
+                {DAY_ROWS_DELIVERED: item.rows_in, DAY_ROWS_QUARANTINED: item.rows_quarantined},
+                partition_key=day,
+            )
         context.log.info(
             f"[{position}/{len(days)}] {spec.name} {day or 'snapshot'}: {item.rows} rows "
             f"{'written' if item.rewritten else 'unchanged'}, {item.rows_quarantined} "

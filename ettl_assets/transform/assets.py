@@ -25,6 +25,7 @@ from ettl_assets.lineage_events.dbt_runs import emit_model_runs
 from ettl_assets.metadata import PREVIEW, rows_metadata
 from ettl_assets.partitions import daily_partitions
 from ettl_assets.pii_key import export_pii_key
+from ettl_assets.reconciliation.checks import SilverReconciliation
 from ettl_assets.spark_class_archive import ensure_archive
 from ettl_assets.tiers import tier_of_key
 from ettl_assets.transform.column_metadata import RelationColumns, column_metadata
@@ -126,9 +127,12 @@ def daily_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     dbt_vars = dbt_vars_for_window(context.partition_time_window)
     context.log.info(f"dbt window: {dbt_vars}")
     export_pii_key()  # silver hashes personal data with it; fails here, clearly, if missing
+    # What silver must hold per day, from bronze and the named rules (docs/reconciliation.md).
+    ledger = SilverReconciliation(context, dbt_vars)
     with spark_for_dbt(context):
-        invocation = dbt.cli([*DBT_BUILD, "--vars", json.dumps(dbt_vars)], context=context)
-        yield from with_run_metadata(context, invocation, dbt_vars)
+        build_vars = json.dumps({**dbt_vars, **ledger.dbt_vars})
+        invocation = dbt.cli([*DBT_BUILD, "--vars", build_vars], context=context)
+        yield from ledger.checked(context, with_run_metadata(context, invocation, dbt_vars))
 
 
 @dbt_assets(**COMMON, exclude=DAILY_SELECTOR, name="reference_dbt_models")
