@@ -58,6 +58,9 @@ class SilverReconciliation:
             plan.rules.model: plan for plan in plan_silver(context.instance, self.start, self.end)
         }
         self.entries: list[Entry] = []
+        # audit.reconciliation is declared over this folder: Spark warns, with a stack trace,
+        # about a table location that does not exist yet.
+        store.ledger_dir().mkdir(parents=True, exist_ok=True)
 
     @property
     def dbt_vars(self) -> dict[str, Any]:
