@@ -130,7 +130,7 @@ def test_gold_facts_equal_pandas_across_the_shape_change(pipeline):
         assert_gold_fact_matches_pandas(table, SHAPE_CHANGE_DAYS)
 
 
-LOSSY_DAY = "2013-01-12"  # landed by the year test; its weather chain has not been built
+LOSSY_DAY = "2013-01-12"  # no test builds its weather chain
 WEATHER_MODEL = Path(__file__).resolve().parents[2] / (
     "dbt_project/models/silver/weather/stg_weather__observations.sql"
 )
@@ -141,6 +141,7 @@ def test_a_silver_model_losing_rows_fails_reconciliation_and_blocks_gold(pipelin
     """A silver model that drops rows by no documented rule (here: every noon observation):
     the ledger's check on it fails at ERROR naming source, day, hop and count, `ettl reconcile`
     shows it, and gold is not built for the day. The count is taken from the landing file."""
+    land(LOSSY_DAY)  # the same files the year test landed; so this test also runs alone
     landed = pd.read_json(LANDING / "weather" / f"{LOSSY_DAY}.jsonl", lines=True)
     noon_rows = int((landed["hour"] == 12).sum())
     assert noon_rows > 0
