@@ -2,6 +2,7 @@
 SHELL := /bin/bash
 VENV := .venv
 BIN := $(VENV)/bin
+UV_VERSION := 0.13.9
 
 # Window of `make run` (inclusive). `make run-year` (or END=2013-12-31) runs all of 2013.
 START ?= 2013-01-01
@@ -20,12 +21,14 @@ install: $(VENV)/.installed
 # same warehouse.
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || python3 -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev,samples]'
+	# uv resolves and installs the same pins as pip, ~4x faster (docs/performance.md).
+	$(BIN)/pip install --quiet uv==$(UV_VERSION)
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev,samples]'
 	grep -q ETTL_DATA_DIR $(BIN)/activate || printf '\n# added by make install (ETTL)\nexport ETTL_DATA_DIR="%s"\nexport DAGSTER_HOME="%s"\n' "$(CURDIR)/data" "$(CURDIR)/dagster_home" >> $(BIN)/activate
-	# The embedded Spark's class-data archive (ettl_assets/spark_class_archive.py): ~1 min, once.
+	# The embedded Spark's class-data archive (ettl_assets/spark_class_archive.py): dumped in the
+	# background (~1 min, once); the activate script uses it once it exists.
 	$(BIN)/python -m ettl_assets.spark_class_archive
-	grep -q ETTL_SPARK_JAVA_OPTIONS $(BIN)/activate || printf 'export ETTL_SPARK_JAVA_OPTIONS="%s"\n' "$$($(BIN)/python -c 'from ettl_assets.spark_class_archive import java_options; print(java_options())')" >> $(BIN)/activate
+	grep -q ETTL_SPARK_JAVA_OPTIONS $(BIN)/activate || printf 'if [ -f "%s" ]; then export ETTL_SPARK_JAVA_OPTIONS="-XX:SharedArchiveFile=%s"; fi\n' "$$($(BIN)/python -m ettl_assets.spark_class_archive --path)" "$$($(BIN)/python -m ettl_assets.spark_class_archive --path)" >> $(BIN)/activate
 	# The local PII hashing key (ettl_assets/pii_key.py), for dbt run by hand from .venv.
 	ETTL_DATA_DIR="$(CURDIR)/data" $(BIN)/python -m ettl_assets.pii_key
 	grep -q PII_HMAC_KEY $(BIN)/activate || printf 'export DBT_ENV_SECRET_PII_HMAC_KEY="$$(cat "%s" 2>/dev/null)"\n' "$(CURDIR)/data/secrets/pii_hmac.key" >> $(BIN)/activate
@@ -37,7 +40,8 @@ run: install
 run-year:
 	$(MAKE) run START=2013-01-01 END=2013-12-31
 
-test: install browser postgres
+# The static checks first: a minute of lint before half an hour of tests.
+test: install lint browser postgres
 	$(BIN)/pytest
 
 # The browser tests drive Debian's Chromium through Debian's chromedriver (their versions match;
@@ -52,7 +56,7 @@ browser:
 		exit 1; }; done
 
 # PostgreSQL for the shared Hive metastore and Dagster's storage of the thrift/k8s deployments
-# (README "Shared Spark server"): Debian's server and client, and its JDBC driver for Spark.
+# (docs/deployment.md): Debian's server and client, and its JDBC driver for Spark.
 # The tests start a throwaway server of their own with these binaries. Not needed by `make run`.
 POSTGRES_FILES := /usr/lib/postgresql/15/bin/postgres /usr/bin/psql /usr/share/java/postgresql.jar
 postgres:
@@ -79,17 +83,24 @@ spark-server: install
 spark-server-stop: install
 	$(BIN)/ettl spark-server stop
 
-# Benchmarks (not tests): the platform vs bare pyarrow / hand-written PySpark, and how a
-# backfill's cost follows rows. Own data dirs under data/bench/. Quick: small volume, ~18 min on
-# 2 cores; full: the goals' volumes (a year, 30x flights), hours.
+# Benchmarks (not tests): the platform vs a typed pyarrow ingest / hand-written PySpark, and how
+# a backfill's cost follows rows (docs/performance.md). Own data dirs under data/bench/. Quick:
+# small volume (~18 min on 2 cores before issue 20's fairness changes; not re-timed); full: the
+# goals' volumes (a year, 30x flights), hours.
 bench: install
 	$(BIN)/python bench/bench.py --mode quick
 
 bench-full: install
 	$(BIN)/python bench/bench.py --mode full
 
+# Static checks (docs/lint.md): Python lint and format, SQL lint of the dbt project (settings in
+# dbt_project/.sqlfluff) and the import direction between the layers ([tool.importlinter] in
+# pyproject.toml).
 lint: install
-	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/sqlfluff lint dbt_project/models dbt_project/macros dbt_project/tests
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf data dagster_home/storage dagster_home/history dagster_home/logs dagster_home/schedules \

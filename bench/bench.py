@@ -1,14 +1,26 @@
 """`make bench` (quick) and `make bench-full`: what the orchestration costs over the engine.
 
-Measured in one run on this machine, each a median of several repetitions:
+Measured in one run on this machine, each a median of several repetitions, the platform's and
+the baseline's runs alternating (and their order reversed every other repetition):
 
-  P1  bronze ingest of the flights deliveries (landing CSV -> bronze Parquet with audit columns,
-      the platform's `ingest`) vs bare pyarrow `read_csv` + `write_table` of the same files
-  P2  an N-day silver+gold backfill in one run vs a 1-day one (cold `ettl backfill` processes)
-  P3  one partition, silver+gold, via `dagster asset materialize` vs the same models in one
-      hand-written PySpark script (bench/pyspark_pipeline.py), both cold processes
-  P4  the same at volume (flights landed at `--scale`), plus the peak RSS of every Python process
-  P2b (full mode) 7 one-day runs vs one 7-day run
+  P1    bronze ingest of the flights deliveries (landing CSV -> bronze Parquet, the platform's
+        `ingest`, in process) vs a hand-written pyarrow ingest of the same files that reads
+        with the contract's column types, adds the three audit columns and writes atomically;
+        once on daily files (a year in full mode) and once on 30x files (`ettl land --scale 30`)
+  P2    an N-day silver+gold run vs a 1-day one (both `dagster asset materialize`, cold)
+  P3    one partition, silver+gold, via `dagster asset materialize` vs the same models in one
+        hand-written PySpark script (bench/pyspark_pipeline.py), both cold processes
+  P3n   P3's platform side without the data tests (a job of the same assets without their
+        asset checks: dagster-dbt then builds the models only) vs the same script
+  P4    the same as P3 at volume (flights landed at `--scale`)
+  P2b   (full mode) 7 one-day runs vs one 7-day run
+  RSS   the largest process of each kind (Python, JVM) in every phase: setup, P1 (the bench's
+        own process), each side of P2-P4
+
+Both Spark sides start their JVM with the same options, the class-data archive included
+(ettl_assets/spark_class_archive.py). After every P3/P4 pair, the row counts and column
+checksums of every table both sides wrote are compared (bench/same_output.py); a difference
+stops the bench, naming the table and both values.
 
 Prints a table and writes data/bench/bench-<mode>.json. Uses its own data dirs and Dagster
 instances under data/bench/. Absolute times are for context; the ratios are the results.
@@ -23,31 +35,43 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from process_memory import PeakMemory, run_measured  # noqa: E402  (a sibling script module)
+from process_memory import PeakMemory, run_measured, sampling  # noqa: E402  (sibling modules)
+from pyspark_pipeline import PARTITION_COLUMN  # noqa: E402
+from same_output import DifferentOutput, compare_outputs  # noqa: E402
 
 from ettl.progress import Advance, progress  # noqa: E402
+from ettl_assets import spark_class_archive  # noqa: E402
+from ettl_assets.bronze.registry import SourceSpec  # noqa: E402
+from ettl_assets.bronze.table_columns import AUDIT_FIELDS  # noqa: E402
+from ettl_assets.spark_settings import ENGINE  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH_ROOT = ROOT / "data" / "bench"
 BIN = Path(sys.executable).parent
 GIB = 1024**3
+P1_SCALE = 30  # P1's large files: 30 distinct copies of each day's flights
+WITHOUT_CHECKS_JOB = "silver_gold_without_checks"  # bench/without_checks.py
 
 
 @dataclass(frozen=True)
 class Mode:
-    p1_days: tuple[str, str]  # flights deliveries ingested (inclusive)
-    p2_days: tuple[str, str]  # the long backfill of P2; its 1-day run is the first day
+    p1_days: tuple[str, str]  # daily flights deliveries ingested by P1 (inclusive)
+    p1_scaled_days: tuple[str, str]  # the same at P1_SCALE
+    p2_days: tuple[str, str]  # the long run of P2; its 1-day run is P3's day
     p3_day: str
-    scale: int
+    scale: int  # P4's volume
     scale_days: tuple[str, str]
     reps: int  # repetitions of the cheap measure (P1)
     heavy_reps: int  # repetitions of each pipeline run (P2-P4)
@@ -55,9 +79,11 @@ class Mode:
 
 
 MODES = {
-    # The same measures at small volume, each a median of 3: ~18 min on 2 cores.
+    # The same measures at small volume, each a median of 3 (18 min on 2 cores before P3n and
+    # P1's 30x files were added; not re-timed since).
     "quick": Mode(
         p1_days=("2013-06-01", "2013-06-30"),
+        p1_scaled_days=("2013-06-01", "2013-06-07"),
         p2_days=("2013-06-01", "2013-06-14"),
         p3_day="2013-06-03",
         scale=3,
@@ -69,6 +95,7 @@ MODES = {
     # The goals' own sizes: a year of flights; 30x flights of a year is ~10 M rows.
     "full": Mode(
         p1_days=("2013-01-01", "2013-12-31"),
+        p1_scaled_days=("2013-01-01", "2013-12-31"),
         p2_days=("2013-01-01", "2013-12-31"),
         p3_day="2013-06-03",
         scale=30,
@@ -76,6 +103,19 @@ MODES = {
         reps=5,
         heavy_reps=3,
         seven_runs=True,
+    ),
+    # Every measure once on the smallest inputs: checks that the bench runs end to end; its
+    # figures mean nothing.
+    "smoke": Mode(
+        p1_days=("2013-06-02", "2013-06-04"),
+        p1_scaled_days=("2013-06-03", "2013-06-03"),
+        p2_days=("2013-06-03", "2013-06-04"),
+        p3_day="2013-06-03",
+        scale=2,
+        scale_days=("2013-06-03", "2013-06-03"),
+        reps=1,
+        heavy_reps=1,
+        seven_runs=False,
     ),
 }
 
@@ -88,81 +128,91 @@ def days(first: str, last: str) -> list[str]:
 class Workspace:
     """One data dir + Dagster instance; commands run as cold processes against it."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, java_options: str) -> None:
         self.root = BENCH_ROOT / name
         self.data = self.root / "data"
         home = self.root / "dagster_home"
         home.mkdir(parents=True, exist_ok=True)
         shutil.copy(ROOT / "dagster_home" / "dagster.yaml", home)
-        # Its own landing root too: ettl.yaml may name a shared one.
+        # Its own landing root too: ettl.yaml may name a shared one. Both Spark sides (the
+        # platform's dbt steps and the PySpark script) start their JVM with the same options.
         self.env = {**os.environ, "ETTL_DATA_DIR": str(self.data), "DAGSTER_HOME": str(home),
-                    "ETTL_LANDING_ROOT": str(self.data / "landing")}  # fmt: skip
+                    "ETTL_LANDING_ROOT": str(self.data / "landing"),
+                    spark_class_archive.JAVA_OPTIONS_ENV: java_options}  # fmt: skip
         self.env.pop("OPENLINEAGE_URL", None)  # a benchmark does not post to a Marquez
         self.advance: Advance = lambda _: None  # the bench's progress bar, set by main()
+        self.memory: dict[str, PeakMemory] = {}  # phase -> peak RSS, set by main()
 
-    def run(self, label: str, command: list[str]) -> tuple[float, PeakMemory]:
+    def run(self, label: str, command: list[str], phase: str = "setup") -> float:
         log = self.root / "logs" / f"{label}.log"
         seconds, memory = run_measured(command, log, self.env)
+        self.memory.setdefault(phase, PeakMemory()).merge(memory)
         python = memory.peak.get("python", 0) / GIB
         print(f"  {seconds:7.1f}s  {label}  (largest Python process {python:.2f} GiB)", flush=True)
         self.advance(label)
-        return seconds, memory
+        return seconds
 
-    def ettl(self, label: str, *args: str) -> tuple[float, PeakMemory]:
-        return self.run(label, [str(BIN / "ettl"), *args])
+    def ettl(self, label: str, *args: str, phase: str = "setup") -> float:
+        return self.run(label, [str(BIN / "ettl"), *args], phase)
 
-    def materialize_silver_gold(self, label: str, first: str, last: str):
+    def materialize_silver_gold(self, label: str, first: str, last: str, phase: str) -> float:
         """`dagster asset materialize` of every silver and gold asset for [first, last]."""
         selection = ",".join(silver_and_gold_keys())
         return self.run(
             label,
-            [
-                str(BIN / "dagster"),
-                "asset",
-                "materialize",
-                "-m",
-                "ettl_assets.definitions",
-                "--select",
-                selection,
-                "--partition-range",
-                f"{first}...{last}",
-            ],
-        )
+            [str(BIN / "dagster"), "asset", "materialize", "-m", "ettl_assets.definitions",
+             "--select", selection, "--partition-range", f"{first}...{last}"],
+            phase,
+        )  # fmt: skip
 
-    def handwritten(self, label: str, first: str, last: str):
-        out = self.root / "pyspark_out"
-        shutil.rmtree(out, ignore_errors=True)
+    def materialize_without_checks(self, label: str, first: str, last: str, phase: str) -> float:
+        """The same assets and range, without their asset checks (the dbt data tests): the one
+        job of bench/without_checks.py, with the partition-range tags `dagster asset
+        materialize --partition-range` sets."""
+        tags = {"dagster/asset_partition_range_start": first,
+                "dagster/asset_partition_range_end": last}  # fmt: skip
+        module = ROOT / "bench" / "without_checks.py"
         return self.run(
             label,
-            [
-                sys.executable,
-                str(ROOT / "bench" / "pyspark_pipeline.py"),
-                "--data-dir",
-                str(self.data),
-                "--out",
-                str(out),
-                "--start",
-                first,
-                "--end",
-                last,
-            ],
-        )
+            [str(BIN / "dagster"), "job", "execute", "-f", str(module),
+             "-j", WITHOUT_CHECKS_JOB, "--tags", json.dumps(tags)],
+            phase,
+        )  # fmt: skip
 
-    def prepare(self, first: str, last: str, scale: int = 1) -> PeakMemory:
-        """Land [first, last] and build every tier for it once: the measured runs then rebuild
-        existing tables, as a daily run does (not measured against anything)."""
-        self.ettl(f"land-x{scale}", "land", "--start", first, "--end", last, "--scale", str(scale))
-        _, memory = self.ettl(
-            f"all-tiers-x{scale}",
-            "backfill",
-            "--from-tier",
-            "bronze",
-            "--start",
-            first,
-            "--end",
-            last,
+    @property
+    def baseline_out(self) -> Path:
+        return self.root / "pyspark_out"
+
+    def handwritten(self, label: str, first: str, last: str, phase: str) -> float:
+        shutil.rmtree(self.baseline_out, ignore_errors=True)
+        return self.run(
+            label,
+            [sys.executable, str(ROOT / "bench" / "pyspark_pipeline.py"),
+             "--data-dir", str(self.data), "--out", str(self.baseline_out),
+             "--start", first, "--end", last,
+             *(f"--conf={key}={value}" for key, value in ENGINE.items())],
+            phase,
+        )  # fmt: skip
+
+    def check_same_output(self, first: str, last: str) -> None:
+        """Fail unless the platform's tables hold what the baseline just wrote."""
+        rows = compare_outputs(
+            self.data / "warehouse", self.baseline_out, PARTITION_COLUMN, days(first, last)
         )
-        return memory
+        print(f"  same output: {len(rows)} tables, {sum(rows.values())} rows", flush=True)
+
+    def land(self, first: str, last: str, scale: int = 1) -> None:
+        self.ettl(f"land-x{scale}", "land", "--start", first, "--end", last, "--scale", str(scale))
+
+    def build_all_tiers(self, first: str, last: str, scale: int = 1) -> None:
+        """Build every tier for [first, last] once: the measured runs then rebuild existing
+        tables, as a daily run does (not measured against anything)."""
+        self.ettl(f"all-tiers-x{scale}", "backfill", "--from-tier", "bronze",
+                  "--start", first, "--end", last)  # fmt: skip
+
+    def prepare(self, first: str, last: str, scale: int = 1) -> None:
+        self.land(first, last, scale)
+        self.build_all_tiers(first, last, scale)
 
 
 def silver_and_gold_keys() -> list[str]:
@@ -172,57 +222,130 @@ def silver_and_gold_keys() -> list[str]:
     return sorted(k.to_user_string() for k in keys if k.path[0] in ("silver", "gold"))
 
 
-def median_of(reps: int, measure: Callable[[int], float]) -> float:
-    return statistics.median(measure(rep) for rep in range(reps))
+def interleaved(
+    reps: int, sides: dict[str, Callable[[int], float]], after: Callable[[int], None]
+) -> dict[str, float]:
+    """Median seconds of each side, run in turn in every repetition (in reverse order every
+    other one, so no side always runs after the same neighbour); `after(rep)` ends each."""
+    times: dict[str, list[float]] = {name: [] for name in sides}
+    for rep in range(reps):
+        order = list(sides) if rep % 2 == 0 else list(reversed(sides))
+        for name in order:
+            times[name].append(sides[name](rep))
+        after(rep)
+    return {name: statistics.median(values) for name, values in times.items()}
 
 
-def p1_bronze_vs_pyarrow(workspace: Workspace, mode: Mode) -> dict[str, float]:
-    """In process, alternating: the platform's ingest of each delivery vs bare pyarrow."""
-    os.environ.update(
-        ETTL_DATA_DIR=str(workspace.data), ETTL_LANDING_ROOT=str(workspace.data / "landing")
+# ------------------------------------------------------------------------------------ P1
+@contextmanager
+def data_dirs(data: Path, landing: Path) -> Iterator[None]:
+    """The in-process ingest reads ETTL_DATA_DIR and ETTL_LANDING_ROOT on every call."""
+    saved = {key: os.environ.get(key) for key in ("ETTL_DATA_DIR", "ETTL_LANDING_ROOT")}
+    os.environ.update(ETTL_DATA_DIR=str(data), ETTL_LANDING_ROOT=str(landing))
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def typed_pyarrow_ingest(spec: SourceSpec, landing: Path, target: Path, run_id: str) -> int:
+    """P1's baseline: what a careful hand-written ingest does with one CSV delivery. It reads
+    with the contract's column types (from the source registry), adds the audit columns, and
+    writes a temp file renamed over the target; its rows. Nothing else the platform does
+    (per-row quarantine, type-change detection, fingerprints that skip unchanged files)."""
+    types = {column.name: column.arrow_type for column in spec.stored_columns}
+    table = pacsv.read_csv(
+        landing,
+        convert_options=pacsv.ConvertOptions(
+            column_types=types, null_values=[""], strings_can_be_null=True
+        ),
     )
-    from ettl_assets import settings
+    values = (datetime.now(UTC), str(landing), run_id)
+    for field, value in zip(AUDIT_FIELDS, values, strict=True):
+        table = table.append_column(field, pa.array([value] * table.num_rows, field.type))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
+    pq.write_table(table, temp)
+    os.replace(temp, target)
+    return table.num_rows
+
+
+def p1_ingest(name: str, landing: Path, wanted: list[str], reps: int) -> tuple[dict, PeakMemory]:
+    """In process, alternating: the platform's ingest of each flights delivery vs the typed
+    pyarrow ingest, into a data dir of their own (`landing`: another workspace's deliveries).
+    Fails if the two wrote different row counts. The bench process's own peak RSS too."""
     from ettl_assets.bronze.assets import bronze_file, ingest, quarantine_dir
     from ettl_assets.bronze.registry import load_registry
 
     (flights,) = [spec for spec in load_registry() if spec.name == "flights"]
-    wanted = days(*mode.p1_days)
-    landing = [flights.landing_path(settings.landing_dir(), day) for day in wanted]
-    bare_out = workspace.root / "bare_pyarrow"
+    data = BENCH_ROOT / name / "data"
+    baseline_out = BENCH_ROOT / name / "typed_pyarrow"
+    rows = {"platform": 0, "baseline": 0}
 
     def platform(rep: int) -> float:
         for path in (bronze_file(flights).parent, quarantine_dir(flights)):
             shutil.rmtree(path, ignore_errors=True)  # ingest skips unchanged deliveries
         began = time.monotonic()
-        for day in wanted:
-            ingest(flights, day, f"bench-{rep}")
-        return time.monotonic() - began
+        written = sum(ingest(flights, day, f"bench-{rep}").rows for day in wanted)
+        seconds = time.monotonic() - began
+        rows["platform"] = written
+        return seconds
 
-    def bare(rep: int) -> float:
-        shutil.rmtree(bare_out, ignore_errors=True)
-        bare_out.mkdir(parents=True)
+    def baseline(rep: int) -> float:
+        shutil.rmtree(baseline_out, ignore_errors=True)
         began = time.monotonic()
-        for path in landing:
-            pq.write_table(pacsv.read_csv(path), bare_out / f"{path.stem}.parquet")
-        return time.monotonic() - began
+        written = sum(
+            typed_pyarrow_ingest(
+                flights,
+                flights.landing_path(landing, day),
+                baseline_out / f"partition_date={day}" / "part-0.parquet",
+                f"bench-{rep}",
+            )
+            for day in wanted
+        )
+        seconds = time.monotonic() - began
+        rows["baseline"] = written
+        return seconds
 
-    times = {"platform": [], "baseline": []}
-    for rep in range(mode.reps):
-        times["platform"].append(platform(rep))
-        times["baseline"].append(bare(rep))
-    result = {side: statistics.median(values) for side, values in times.items()}
+    def same_rows(_: int) -> None:
+        if rows["platform"] != rows["baseline"]:
+            raise DifferentOutput(
+                f"{name} bronze.flights rows: platform {rows['platform']}, "
+                f"baseline {rows['baseline']}"
+            )
+
+    with data_dirs(data, landing), sampling(os.getpid()) as memory:
+        result = interleaved(reps, {"platform": platform, "baseline": baseline}, same_rows)
     print(
-        f"  P1 {len(wanted)} days: ingest {result['platform']:.1f}s, bare pyarrow "
-        f"{result['baseline']:.1f}s (medians of {mode.reps})"
+        f"  P1 {name}: {len(wanted)} day(s), {rows['platform']} rows: ingest "
+        f"{result['platform']:.2f}s, typed pyarrow {result['baseline']:.2f}s "
+        f"(medians of {reps})",
+        flush=True,
     )
-    return result
+    return {**result, "rows": rows["platform"]}, memory
 
 
-def planned_steps(mode: Mode) -> int:
-    """Commands run by main() (setup: land + all tiers, twice; P3 and P4: two sides x
-    repetitions; P2: its long run x repetitions; P2b: 8), plus P1 (in process): the length of
+# ------------------------------------------------------------------------------------ main
+def planned_steps(mode: Mode, separate_p1_landing: bool) -> int:
+    """Commands run by bench() (setup: land + all tiers, twice, and the 30x landing of P1 when
+    P4's is not it; per repetition P3's group: 1-day run, baseline, 1-day run without tests,
+    P2's long run, and P4's pair; P2b: 8), plus P1's two measures (in process): the length of
     the progress bar."""
-    return 4 + 1 + 5 * mode.heavy_reps + (8 if mode.seven_runs else 0)
+    return 4 + int(separate_p1_landing) + 2 + 6 * mode.heavy_reps + (8 if mode.seven_runs else 0)
+
+
+def class_archive_options() -> str:
+    """The embedded Spark's JVM options both sides get: the class-data archive, dumped first
+    if this virtualenv has none yet (so neither side's first run starts without it)."""
+    spark_class_archive.dump_archive(print)
+    spark_class_archive.wait_for_dump()  # one started by `make install` may still be under way
+    options = spark_class_archive.java_options()
+    print(f"JVM options of both Spark sides: {options or '(none: no class-data archive)'}")
+    return options
 
 
 def main() -> None:
@@ -230,82 +353,119 @@ def main() -> None:
     parser.add_argument("--mode", choices=sorted(MODES), default="quick")
     mode_name = parser.parse_args().mode
     mode = MODES[mode_name]
+    separate = separate_p1_landing(mode)
     try:
-        with progress("bench", total=planned_steps(mode)) as advance:
+        with progress("bench", total=planned_steps(mode, separate)) as advance:
             bench(mode_name, mode, advance)
     except subprocess.CalledProcessError as exc:  # the failing command and its log, one line
         sys.exit(f"bench: {exc.cmd} exited {exc.returncode}")
+    except DifferentOutput as exc:
+        sys.exit(f"bench: the platform and the baseline wrote different data: {exc}")
+
+
+def separate_p1_landing(mode: Mode) -> bool:
+    """P1's 30x files come from P4's landing when it is 30x and covers P1's days."""
+    first, last = mode.p1_scaled_days
+    covered = mode.scale_days[0] <= first and last <= mode.scale_days[1]
+    return not (mode.scale == P1_SCALE and covered)
 
 
 def bench(mode_name: str, mode: Mode, advance: Advance) -> None:
     began = time.monotonic()
-    normal, scaled = Workspace("normal"), Workspace(f"scale-{mode.scale}")
-    normal.advance = scaled.advance = advance
-    first = min(mode.p1_days[0], mode.p2_days[0], mode.p3_day)
-    last = max(mode.p1_days[1], mode.p2_days[1], mode.p3_day)
+    java_options = class_archive_options()
+    normal = Workspace("normal", java_options)
+    scaled = Workspace(f"scale-{mode.scale}", java_options)
+    land_first = min(mode.p1_days[0], mode.p2_days[0], mode.p3_day)
+    land_last = max(mode.p1_days[1], mode.p2_days[1], mode.p3_day)
+    build_first, build_last = min(mode.p2_days[0], mode.p3_day), max(mode.p2_days[1], mode.p3_day)
+    memory: dict[str, PeakMemory] = {}
+    for workspace in (normal, scaled):
+        workspace.advance, workspace.memory = advance, memory
 
     print(
-        f"setup ({mode_name}): land and build every tier for {first}..{last}, and for "
-        f"{mode.scale}x flights on "
-        f"{mode.scale_days[0]}..{mode.scale_days[1]}"
+        f"setup ({mode_name}): land {land_first}..{land_last} and build every tier for "
+        f"{build_first}..{build_last}; {mode.scale}x flights on "
+        f"{mode.scale_days[0]}..{mode.scale_days[1]}, every tier"
     )
-    normal.prepare(first, last)
-    setup_memory = scaled.prepare(*mode.scale_days, scale=mode.scale)
+    normal.land(land_first, land_last)
+    normal.build_all_tiers(build_first, build_last)
+    scaled.prepare(*mode.scale_days, scale=mode.scale)
+    p1_scaled_source = scaled
+    if separate_p1_landing(mode):
+        p1_scaled_source = Workspace(f"landing-{P1_SCALE}x", java_options)
+        p1_scaled_source.advance, p1_scaled_source.memory = advance, memory
+        p1_scaled_source.land(*mode.p1_scaled_days, scale=P1_SCALE)
 
     print("measurements:")
     rows: dict[str, dict] = {}
-    p1 = p1_bronze_vs_pyarrow(normal, mode)
-    advance("P1")
-    rows["P1"] = {
-        "measure": f"bronze ingest of {len(days(*mode.p1_days))} days of flights vs bare "
-        "pyarrow read_csv + write_table",
-        **p1,
-        "goal": 1.3,
-    }
+    for key, source, span, what in (
+        ("P1", normal, mode.p1_days, "daily files"),
+        (f"P1x{P1_SCALE}", p1_scaled_source, mode.p1_scaled_days, f"{P1_SCALE}x files"),
+    ):
+        wanted = days(*span)
+        result, p1_memory = p1_ingest(f"p1-{key}", source.data / "landing", wanted, mode.reps)
+        memory.setdefault("P1 (the bench process)", PeakMemory()).merge(p1_memory)
+        advance(key)
+        rows[key] = {
+            "measure": f"bronze ingest of {len(wanted)} days of flights ({what}, "
+            f"{result.pop('rows')} rows) vs a typed pyarrow ingest with audit columns",
+            **result,
+            "goal": 1.3,
+        }
 
-    platform_memory: list[PeakMemory] = [setup_memory]
-
-    def platform_run(workspace: Workspace, label: str, first: str, last: str) -> float:
-        seconds, memory = workspace.materialize_silver_gold(label, first, last)
-        platform_memory.append(memory)
-        return seconds
-
-    # P3's platform side is also P2's 1-day run: the same command, one day.
-    p3 = {
-        "platform": median_of(
-            mode.heavy_reps,
-            lambda r: platform_run(normal, f"p3-dagster-{r}", mode.p3_day, mode.p3_day),
-        ),
-        "baseline": median_of(
-            mode.heavy_reps,
-            lambda r: normal.handwritten(f"p3-pyspark-{r}", mode.p3_day, mode.p3_day)[0],
-        ),
-    }
-    long_days = len(days(*mode.p2_days))
+    day, long_days = mode.p3_day, len(days(*mode.p2_days))
+    # P3's platform side is also P2's 1-day run; in each repetition the 1-day run, the
+    # baseline, the run without data tests and P2's long run follow each other.
+    group = interleaved(
+        mode.heavy_reps,
+        {
+            "p3_platform": lambda r: normal.materialize_silver_gold(
+                f"p3-dagster-{r}", day, day, "P3 platform"
+            ),
+            "p3_baseline": lambda r: normal.handwritten(f"p3-pyspark-{r}", day, day, "P3 baseline"),
+            "p3_without_tests": lambda r: normal.materialize_without_checks(
+                f"p3-dagster-without-tests-{r}", day, day, "P3 platform without tests"
+            ),
+            "p2_long": lambda r: normal.materialize_silver_gold(
+                f"p2-{long_days}-days-{r}", *mode.p2_days, "P2 long run"
+            ),
+        },
+        # Every platform run rewrites the day with the same data: compare after all four.
+        after=lambda r: normal.check_same_output(day, day),
+    )
     rows["P2"] = {
-        "measure": f"{long_days}-day silver+gold backfill in one run vs a 1-day run "
-        "(dagster asset materialize, P3's platform side)",
-        "platform": median_of(
-            mode.heavy_reps,
-            lambda r: platform_run(normal, f"p2-{long_days}-days-{r}", *mode.p2_days),
-        ),
-        "baseline": p3["platform"],
+        "measure": f"{long_days}-day silver+gold run vs a 1-day run (dagster asset "
+        "materialize, P3's platform side)",
+        "platform": group["p2_long"],
+        "baseline": group["p3_platform"],
         "goal": 3.0,
     }
     rows["P3"] = {
         "measure": "one partition silver+gold: dagster asset materialize vs "
         "hand-written PySpark (cold processes)",
-        **p3,
+        "platform": group["p3_platform"],
+        "baseline": group["p3_baseline"],
         "goal": 1.5,
     }
-    p4 = {
-        "platform": median_of(
-            mode.heavy_reps, lambda r: platform_run(scaled, f"p4-dagster-{r}", *mode.scale_days)
-        ),
-        "baseline": median_of(
-            mode.heavy_reps, lambda r: scaled.handwritten(f"p4-pyspark-{r}", *mode.scale_days)[0]
-        ),
+    rows["P3n"] = {
+        "measure": "P3 without the data tests (the same assets without their asset checks) "
+        "vs hand-written PySpark",
+        "platform": group["p3_without_tests"],
+        "baseline": group["p3_baseline"],
+        "goal": None,
     }
+    p4 = interleaved(
+        mode.heavy_reps,
+        {
+            "platform": lambda r: scaled.materialize_silver_gold(
+                f"p4-dagster-{r}", *mode.scale_days, "P4 platform"
+            ),
+            "baseline": lambda r: scaled.handwritten(
+                f"p4-pyspark-{r}", *mode.scale_days, "P4 baseline"
+            ),
+        },
+        after=lambda r: scaled.check_same_output(*mode.scale_days),
+    )
     rows["P4"] = {
         "measure": f"{mode.scale}x flights, {len(days(*mode.scale_days))} days, "
         "silver+gold: dagster vs hand-written PySpark",
@@ -314,55 +474,74 @@ def bench(mode_name: str, mode: Mode, advance: Advance) -> None:
     }
     if mode.seven_runs:
         week = days("2013-06-10", "2013-06-16")
-        seven = sum(
-            normal.ettl(f"p2b-{d}", "backfill", "--from-tier", "silver", "--start", d, "--end", d)[
-                0
-            ]
-            for d in week
-        )
-        seven_day = normal.ettl(
-            "p2b-7-days", "backfill", "--from-tier", "silver", "--start", week[0], "--end", week[-1]
-        )[0]
+
+        def silver_run(label: str, first: str, last: str) -> float:
+            return normal.ettl(label, "backfill", "--from-tier", "silver", "--start", first,
+                               "--end", last, phase="P2b")  # fmt: skip
+
+        seven = sum(silver_run(f"p2b-{d}", d, d) for d in week)
+        seven_day = silver_run("p2b-7-days", week[0], week[-1])
         rows["P2b"] = {
             "measure": "7 one-day runs vs one 7-day run",
             "platform": seven,
             "baseline": seven_day,
             "goal": None,
         }
+    report(mode_name, mode, rows, memory, java_options, began)
 
+
+def report(
+    mode_name: str,
+    mode: Mode,
+    rows: dict[str, dict],
+    memory: dict[str, PeakMemory],
+    java_options: str,
+    began: float,
+) -> None:
     for row in rows.values():
         row["ratio"] = row["platform"] / row["baseline"]
         row["met"] = None if row["goal"] is None else row["ratio"] <= row["goal"]
-    largest_python = max(m.peak.get("python", 0) for m in platform_memory)
-    largest_java = max(m.peak.get("java", 0) for m in platform_memory)
-    report = {
+    largest_python = max(m.peak.get("python", 0) for m in memory.values())
+    largest_java = max(m.peak.get("java", 0) for m in memory.values())
+    data_tests = rows["P3"]["platform"] - rows["P3n"]["platform"]
+    result = {
         "mode": mode_name,
         "date": date.today().isoformat(),
         "machine": f"{os.cpu_count()} cores, {platform.processor() or platform.machine()}, "
         f"Python {platform.python_version()}",
         "repetitions": {"P1": mode.reps, "P2-P4": mode.heavy_reps},
+        "spark_jvm_options_both_sides": java_options,
         "results": rows,
+        "data_tests_seconds_of_p3": round(data_tests, 1),
         "peak_rss_gib": {
             "largest_python_process": round(largest_python / GIB, 2),
             "largest_jvm": round(largest_java / GIB, 2),
             "python_goal_met (< 4 GiB)": largest_python < 4 * GIB,
+            "by_phase": {
+                phase: {kind: round(rss / GIB, 2) for kind, rss in sorted(m.peak.items())}
+                for phase, m in memory.items()
+            },
         },
         "wall_minutes": round((time.monotonic() - began) / 60, 1),
     }
-    print(f"\n{'id':<4} {'platform s':>10} {'baseline s':>10} {'ratio':>6} {'goal':>5}  measure")
+    print(f"\n{'id':<5} {'platform s':>10} {'baseline s':>10} {'ratio':>6} {'goal':>5}  measure")
     for key, row in rows.items():
         goal = f"{row['goal']:.1f}" if row["goal"] else "-"
         flag = {True: "met", False: "MISSED", None: ""}[row["met"]]
         print(
-            f"{key:<4} {row['platform']:>10.1f} {row['baseline']:>10.1f} {row['ratio']:>6.2f} "
+            f"{key:<5} {row['platform']:>10.2f} {row['baseline']:>10.2f} {row['ratio']:>6.2f} "
             f"{goal:>5}  {row['measure']} {flag}"
         )
+    print(f"data tests: {data_tests:.1f} s of P3's platform run (P3 - P3n)")
+    print("peak RSS by phase (GiB):")
+    for phase, peaks in result["peak_rss_gib"]["by_phase"].items():
+        print(f"  {phase:<28} " + ", ".join(f"{kind} {gib:.2f}" for kind, gib in peaks.items()))
     print(
         f"peak RSS: largest Python process {largest_python / GIB:.2f} GiB (goal < 4), "
-        f"largest JVM {largest_java / GIB:.2f} GiB; {report['wall_minutes']} min in all"
+        f"largest JVM {largest_java / GIB:.2f} GiB; {result['wall_minutes']} min in all"
     )
     out = BENCH_ROOT / f"bench-{mode_name}.json"
-    out.write_text(json.dumps(report, indent=2) + "\n")
+    out.write_text(json.dumps(result, indent=2) + "\n")
     print(f"written to {out}")
 
 

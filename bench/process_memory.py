@@ -2,13 +2,16 @@
 
 A command's Python processes (the Dagster CLI, each step process, dbt) are told apart from the
 JVM Spark runs in by the executable they run, so "every Python process stays under 4 GB" can be
-checked while the JVM's own heap is reported separately.
+checked while the JVM's own heap is reported separately. Work done inside the bench's own
+process (P1's in-process ingest) is sampled the same way, with `sampling(os.getpid())`.
 """
 
 import os
 import subprocess
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -67,28 +70,42 @@ class PeakMemory:
                 continue
             self.peak[kind] = max(self.peak.get(kind, 0), rss)
 
+    def merge(self, other: "PeakMemory") -> None:
+        for kind, rss in other.peak.items():
+            self.peak[kind] = max(self.peak.get(kind, 0), rss)
+
+
+@contextmanager
+def sampling(root: int) -> Iterator[PeakMemory]:
+    """Sample the process tree of `root` every SAMPLE_SECONDS until the block ends."""
+    memory = PeakMemory()
+    done = threading.Event()
+
+    def sampler() -> None:
+        while not done.is_set():
+            memory.sample(root)
+            done.wait(SAMPLE_SECONDS)
+
+    thread = threading.Thread(target=sampler, daemon=True)
+    thread.start()
+    try:
+        yield memory
+    finally:
+        done.set()
+        thread.join()
+        memory.sample(root)  # a block shorter than one interval still gets a sample
+
 
 def run_measured(command: list[str], log: Path, env: dict[str, str]) -> tuple[float, PeakMemory]:
     """Run `command` to completion (output to `log`); wall seconds and peak memory per kind.
     Raises CalledProcessError naming the log if it fails."""
     log.parent.mkdir(parents=True, exist_ok=True)
-    memory = PeakMemory()
     with log.open("w") as out:
         began = time.monotonic()
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env)
-        done = threading.Event()
-
-        def sampler() -> None:
-            while not done.is_set():
-                memory.sample(process.pid)
-                done.wait(SAMPLE_SECONDS)
-
-        thread = threading.Thread(target=sampler, daemon=True)
-        thread.start()
-        returncode = process.wait()
-        seconds = time.monotonic() - began
-        done.set()
-        thread.join()
+        with sampling(process.pid) as memory:
+            returncode = process.wait()
+            seconds = time.monotonic() - began
     if returncode != 0:
         raise subprocess.CalledProcessError(returncode, f"{' '.join(command)} (log: {log})")
     return seconds, memory

@@ -32,6 +32,10 @@ DAILY_SOURCES = ("flights", "weather", "passengers")
 SNAPSHOT_SOURCES = ("airlines", "airports", "planes")
 BRONZE_FILE = "part-0.parquet"
 PII_KEY_ENV = "DBT_ENV_SECRET_PII_HMAC_KEY"  # as ettl_assets/pii_key.py (the bench imports no ettl)
+# The JVM options the platform's embedded Spark starts with (ettl_assets/spark_class_archive.py:
+# the class-data archive), read from the same variable profiles.yml reads, so both sides' JVMs
+# start alike; bench.py sets it.
+JAVA_OPTIONS_ENV = "ETTL_SPARK_JAVA_OPTIONS"
 
 # Bronze columns as the external tables of dbt_project/macros/register_bronze_tables.sql declare
 # them: the contract, then each alias (a column's other delivered name), then the audit columns.
@@ -64,6 +68,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, required=True, help="where silver/ and gold/ go")
     parser.add_argument("--start", type=date.fromisoformat, required=True, help="YYYY-MM-DD")
     parser.add_argument("--end", type=date.fromisoformat, required=True, help="YYYY-MM-DD, incl.")
+    parser.add_argument(
+        "--conf",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a Spark setting; bench.py passes the platform's (ettl_assets/spark_settings.py)",
+    )
     args = parser.parse_args(argv)
     if args.start > args.end:
         parser.error(f"--start {args.start} is after --end {args.end}")
@@ -435,21 +446,21 @@ def pii_key(data_dir: Path) -> str:
     return key
 
 
-def start_spark(pii_hmac_key: str) -> "SparkSession":
+def start_spark(pii_hmac_key: str, conf: list[str]) -> "SparkSession":
+    """A local session with the settings the platform's engine starts with (given by bench.py
+    as `--conf`: memory, loopback, shuffle partitions, no UI, UTC), and the JVM options."""
     from pyspark.sql import SparkSession
 
     # The JVM pyspark starts inherits this environment; pii_hash() reads the key from it.
     os.environ[PII_KEY_ENV] = pii_hmac_key
+    java_options = os.environ.get(JAVA_OPTIONS_ENV, "")
+    print(f"driver JVM options: {java_options or '(none)'}", flush=True)
+    builder = SparkSession.builder.master("local[*]").appName("ettl-pyspark-baseline")
+    for setting in conf:
+        key, _, value = setting.partition("=")
+        builder = builder.config(key, value)
     return (
-        SparkSession.builder.master("local[*]")
-        .appName("ettl-pyspark-baseline")
-        .config("spark.driver.memory", "4g")
-        .config("spark.driver.host", "127.0.0.1")
-        .config("spark.driver.bindAddress", "127.0.0.1")
-        .config("spark.sql.shuffle.partitions", "4")
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.sql.session.timeZone", "UTC")
+        builder.config("spark.driver.extraJavaOptions", java_options)
         # dbt-spark runs with ANSI mode off (docs/design-decisions.md#d5): a bad cast gives NULL.
         .config("spark.sql.ansi.enabled", "false")
         # Overwrite only the partitions a write contains, like dbt's insert_overwrite.
@@ -514,7 +525,7 @@ def run(spark: "SparkSession", data_dir: Path, out: Path, start: date, end: date
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    spark = start_spark(pii_key(args.data_dir.resolve()))
+    spark = start_spark(pii_key(args.data_dir.resolve()), args.conf)
     print(f"spark session up: {time.monotonic() - STARTED:.1f} s", flush=True)
     try:
         run(spark, args.data_dir.resolve(), args.out.resolve(), args.start, args.end)

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 import dagster as dg
 from dagster._core.definitions.assets.graph.asset_graph import AssetGraph  # resolved graph
 
-from ettl_assets.tiers import lineage_rank, tier_of_key, tiers_from
+from ettl.selection import downstream
+from ettl_assets.tiers import in_tiers, lineage_rank, tier_of_key, tiers_from
 
 MATERIALIZE = "dagster asset materialize -m ettl_assets.definitions"
 
@@ -53,4 +54,16 @@ def tier_backfill(graph: AssetGraph, from_tier: str, start: str, end: str) -> Ba
         raise ValueError(f"start {start} is after end {end}")
     tiers = tiers_from(from_tier)
     keys = [key for key in graph.get_all_asset_keys() if tier_of_key(key) in tiers]
+    return Backfill(sorted_keys(keys), start, end)
+
+
+def asset_backfill(
+    graph: AssetGraph, roots: Iterable[dg.AssetKey], start: str, end: str
+) -> Backfill:
+    """`roots` and the tier tables built from them, for start..end (a changed model needs what
+    reads it rebuilt too; the gold report is left to `ettl run`, as in `ettl plan`)."""
+    if start > end:
+        raise ValueError(f"start {start} is after end {end}")
+    roots = set(roots)
+    keys = {key for key in downstream(graph, roots) if key in roots or in_tiers(key)}
     return Backfill(sorted_keys(keys), start, end)

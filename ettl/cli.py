@@ -5,11 +5,15 @@ ettl land [--start D] [--end D] [--scale N]
 ettl run  [--start D] [--end D] [--source S]...
                                   land, then materialize bronze -> silver -> gold for the window
                                   (default: yesterday; a broken source stops only its own chain)
-ettl backfill --from-tier T --start D --end D [--source S]... [--dry-run]
-                                  rebuild tier T and the tiers below it for D..D, in one run
-ettl plan [--apply]               what changed since the last build, and the backfill for it
+ettl backfill (--from-tier T | --asset A...) --start D --end D [--source S]... [--dry-run]
+              [--submit | --in-process]
+                                  rebuild tier T and the tiers below it (or asset A and the
+                                  tables built from it) for D..D: a Dagster backfill when a
+                                  daemon serves the instance, else one run in this process
+ettl plan [--apply [--submit | --in-process]]
+                                  what changed since the last build, and the backfill for it
 ettl drift [--source S]           per source: the days its delivered schema changed, and how
-ettl lineage ASSET [--column C] [--downstream]
+ettl lineage ASSET [--column C] [--downstream]    (ASSET: a model name or full key)
                                   where an asset or column comes from (or goes to), as a tree
 ettl status [--repair]            configuration, engine, runs in progress, locks and their
                                   holders, newest partitions; --repair frees what killed runs hold
@@ -204,11 +208,37 @@ def _print_backfill(backfill: Backfill, graph: AssetGraph) -> None:
     print(f"equivalent command:\n  {backfill.command_line()}")
 
 
-def _launch(backfill: Backfill, tags: dict[str, str]) -> int:
-    from ettl.launch import launch
+def _asset(graph: AssetGraph, name: str) -> dg.AssetKey:
+    from ettl.selection import UnknownAssetError, resolve_asset
 
-    print(f"launching one run of {len(backfill.asset_keys)} asset(s) (Dagster logs follow)")
-    outcome = launch(backfill.asset_keys, backfill.start, backfill.end, tags)
+    try:
+        return resolve_asset(graph, name)
+    except UnknownAssetError as exc:
+        sys.exit(f"ettl: {exc}")
+
+
+def _launch(backfill: Backfill, title: str, args: argparse.Namespace) -> int:
+    """A Dagster backfill for the instance's daemon when one runs (or with --submit); without
+    one (or with --in-process), one run executed here, as `dagster asset materialize` does."""
+    from ettl.launch import launch
+    from ettl.submit import backfill_daemon_running, submit
+    from ettl_assets.definitions import defs
+
+    with dg.DagsterInstance.get() as instance:
+        daemon = backfill_daemon_running(instance)
+        if args.submit or (daemon and not args.in_process):
+            backfill_id = submit(instance, defs.resolve_asset_graph(), backfill, title)
+            print(f"submitted Dagster backfill {backfill_id} ({len(backfill.asset_keys)} "
+                  "asset(s)): the daemon queues its runs; follow it in the UI under Runs > "
+                  f"Backfills, or `ettl status`")  # fmt: skip
+            if not daemon:
+                print("no Dagster daemon serves this instance now: the backfill waits, "
+                      "REQUESTED, until `dagster-daemon run` starts")  # fmt: skip
+            return 0
+    why = "--in-process" if daemon else "no Dagster daemon serves this instance; --submit queues it"
+    print(f"executing one run of {len(backfill.asset_keys)} asset(s) in this process ({why}; "
+          "Dagster logs follow)")  # fmt: skip
+    outcome = launch(backfill.asset_keys, backfill.start, backfill.end, {})
     if outcome.canceled:
         return _interrupted([outcome], backfill.asset_keys, backfill.start, backfill.end)
     _print_run(outcome)
@@ -221,28 +251,38 @@ def _launch(backfill: Backfill, tags: dict[str, str]) -> int:
 
 
 def backfill(args: argparse.Namespace) -> int:
-    from ettl.backfill import tier_backfill
+    from ettl.backfill import asset_backfill, tier_backfill
     from ettl_assets.definitions import defs
 
     start, end = _window(args)
     graph = defs.resolve_asset_graph()
-    plan = tier_backfill(graph, args.from_tier, start.isoformat(), end.isoformat())
+    if args.asset:
+        roots = [_asset(graph, name) for name in args.asset]  # an unknown name stops here
+        plan = asset_backfill(graph, roots, start.isoformat(), end.isoformat())
+        scope = "of " + ", ".join(key.to_user_string() for key in roots)
+    else:
+        plan = tier_backfill(graph, args.from_tier, start.isoformat(), end.isoformat())
+        scope = f"from tier {args.from_tier}"
     if args.source:
         chosen = _chosen_assets(args, graph)
         plan = replace(plan, asset_keys=tuple(k for k in plan.asset_keys if k in chosen))
-    print(f"backfill from tier {args.from_tier}: {start}..{end}")
+        if not plan.asset_keys:
+            sys.exit(f"ettl: nothing to backfill: no asset {scope} is built from "
+                     f"{', '.join(args.source)}")  # fmt: skip
+    print(f"backfill {scope}: {start}..{end}")
     _print_backfill(plan, graph)
     if args.dry_run:
         print("dry run: nothing was touched")
         return 0
-    return _launch(plan, {"ettl/backfill": f"from-tier:{args.from_tier}",
-                          "ettl/window": f"{start}..{end}"})  # fmt: skip
+    return _launch(plan, f"ettl backfill {scope} {start}..{end}", args)
 
 
 def plan(args: argparse.Namespace) -> int:
     from ettl.planner import find_changes, minimal_backfill
     from ettl_assets.definitions import defs
 
+    if (args.submit or args.in_process) and not args.apply:
+        sys.exit("ettl: --submit and --in-process say where `ettl plan --apply` runs; add --apply")
     graph = defs.resolve_asset_graph()
     with dg.DagsterInstance.get() as instance:
         changes = find_changes(graph, instance)
@@ -258,12 +298,12 @@ def plan(args: argparse.Namespace) -> int:
     if not args.apply:
         print("run `ettl plan --apply` to launch it")
         return 0
-    return _launch(proposal, {"ettl/backfill": "plan"})
+    return _launch(proposal, "ettl plan --apply", args)
 
 
 def drift(args: argparse.Namespace) -> int:
     from ettl.backfill import sorted_keys
-    from ettl.planner import downstream_closure
+    from ettl.selection import downstream as downstream_of
     from ettl_assets.bronze.assets import bronze_key, delivered_schemas
     from ettl_assets.bronze.drift import contract_drift, drift_history
     from ettl_assets.definitions import defs, sources
@@ -290,7 +330,7 @@ def drift(args: argparse.Namespace) -> int:
             print(f"  versus the contract (latest delivery, {latest[0]}): {verdict}")
         key = bronze_key(spec)
         readers = sorted(k.to_user_string() for k in graph.get(key).child_keys)
-        downstream = [k.to_user_string() for k in sorted_keys(downstream_closure(graph, [key]))]
+        downstream = [k.to_user_string() for k in sorted_keys(downstream_of(graph, [key]))]
         downstream.remove(key.to_user_string())
         print(f"  read by:    {', '.join(readers) or '-'}")
         print(f"  downstream: {', '.join(downstream) or '-'}")
@@ -428,6 +468,19 @@ SOURCE_OPTION_HELP = {
 }
 
 
+def _where_option(command: argparse.ArgumentParser) -> None:
+    """Where a backfill runs; default: submitted when a daemon serves the instance (submit.py)."""
+    where = command.add_mutually_exclusive_group()
+    where.add_argument(
+        "--submit", action="store_true",
+        help="submit a Dagster backfill even with no daemon running (it waits for one)",
+    )  # fmt: skip
+    where.add_argument(
+        "--in-process", action="store_true",
+        help="execute one run in this process even when a daemon runs",
+    )  # fmt: skip
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="ettl", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -449,21 +502,32 @@ def main(argv: list[str] | None = None) -> int:
                 "--skip-landing", action="store_true",
                 help="materialize what is in the landing zone; do not (re)land the sample files",
             )  # fmt: skip
-    command = commands.add_parser("backfill", help="rebuild a tier and those below it")
-    command.add_argument("--from-tier", required=True, choices=TIERS)
+    command = commands.add_parser(
+        "backfill", help="rebuild a tier and those below it, or an asset and what is built from it"
+    )
+    scope = command.add_mutually_exclusive_group(required=True)
+    scope.add_argument("--from-tier", choices=TIERS, help="this tier and the tiers below it")
+    scope.add_argument(
+        "--asset", action="append", metavar="NAME",
+        help="this asset and the tier tables built from it (repeatable; a model name such as "
+        "fct_daily_carrier_performance, or a full key such as gold/fct_daily_carrier_performance)",
+    )  # fmt: skip
     command.add_argument("--start", type=_day, required=True, help="first day (incl.)")
     command.add_argument("--end", type=_day, required=True, help="last day (incl.)")
     command.add_argument("--dry-run", action="store_true", help="print, touch nothing")
     command.add_argument(*SOURCE_OPTION, **SOURCE_OPTION_HELP)
+    _where_option(command)
     command.set_defaults(handler=backfill)
     command = commands.add_parser("plan", help="changes since the last build, and their backfill")
     command.add_argument("--apply", action="store_true", help="launch the proposed backfill")
+    _where_option(command)
     command.set_defaults(handler=plan)
     command = commands.add_parser("drift", help="when and how each source's columns changed")
     command.add_argument("--source", help="one source (default: all)")
     command.set_defaults(handler=drift)
     command = commands.add_parser("lineage", help="an asset's or column's lineage as a tree")
-    command.add_argument("asset", help="asset key, e.g. gold/fct_daily_carrier_performance")
+    command.add_argument("asset", help="a model name (fct_daily_carrier_performance) or full key "
+                         "(gold/fct_daily_carrier_performance)")  # fmt: skip
     command.add_argument("--column", help="follow one column (from column-level lineage)")
     direction = command.add_mutually_exclusive_group()
     direction.add_argument("--upstream", action="store_true", help="where it comes from (default)")

@@ -4,6 +4,7 @@ This is what `dagster asset materialize --select ... --partition-range ...` does
 (so backfills are labelled in the UI's run list) and a summary of what each tier wrote.
 """
 
+import logging
 import time
 from collections import defaultdict
 from collections.abc import Iterable
@@ -16,9 +17,10 @@ from dagster._core.storage.tags import (  # the tags the CLI sets for a range ru
 )
 
 from ettl.interrupt import run_canceling_on_interrupt
-from ettl.planner import downstream_closure
 from ettl.run_progress import LAUNCH_TAG, new_launch_id, watching
 from ettl.run_reaper import repair
+from ettl.selection import downstream
+from ettl_assets.lineage_events.finished_runs import EMITTER_TAG, IN_PROCESS, emit_run_lineage
 from ettl_assets.metadata import DURATION, ROWS_WRITTEN
 from ettl_assets.tiers import TIERS, tier_of_key
 
@@ -89,7 +91,8 @@ def launch(
     showing its assets materialized so far (`label` names the progress bar)."""
     keys = set(asset_keys)
     launch_id = new_launch_id()
-    run_tags = {**tags, LAUNCH_TAG: launch_id}
+    # This process sends the run's OpenLineage events when it returns (no daemon needed).
+    run_tags = {**tags, LAUNCH_TAG: launch_id, EMITTER_TAG: IN_PROCESS}
     if start is not None and end is not None:
         run_tags[ASSET_PARTITION_RANGE_START_TAG] = start
         run_tags[ASSET_PARTITION_RANGE_END_TAG] = end
@@ -107,6 +110,7 @@ def launch(
                     tags=run_tags,
                 ),
             )
+        send_lineage(instance, result.run_id)
         tiers, materialized = summarize_run(instance, result.run_id)
         run = instance.get_run_by_id(result.run_id)
         return RunOutcome(
@@ -117,6 +121,14 @@ def launch(
             materialized=materialized,
             canceled=run is not None and run.status == dg.DagsterRunStatus.CANCELED,
         )
+
+
+def send_lineage(instance: dg.DagsterInstance, run_id: str) -> None:
+    """The run's OpenLineage events (ettl_assets/lineage_events/finished_runs.py)."""
+    from ettl_assets.definitions import defs
+
+    log = logging.getLogger("ettl.lineage")  # warnings reach the terminal (logging's default)
+    emit_run_lineage(instance, run_id, defs.resolve_asset_graph(), log, IN_PROCESS)
 
 
 @dataclass
@@ -154,7 +166,7 @@ def launch_isolating_sources(
     bronze = {key for key in keys if tier_of_key(key) == BRONZE}
     runs = [launch(bronze, start, end, tags, label="bronze run")] if bronze else []
     failed = sorted(bronze - runs[0].materialized, key=str) if bronze else []
-    blocked = downstream_closure(defs.resolve_asset_graph(), failed) & (keys - bronze)
+    blocked = downstream(defs.resolve_asset_graph(), failed) & (keys - bronze)
     rest = keys - bronze - blocked
     if rest and not (runs and runs[0].canceled):
         runs.append(launch(rest, start, end, tags, label="downstream run"))

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import dagster as dg
 from dagster._core.definitions.assets.graph.asset_graph import AssetGraph  # resolved graph
 
+from ettl.selection import UnknownAssetError, resolve_asset
 from ettl_assets import settings
 from ettl_assets.bronze.assets import LANDING_PATTERN
 from ettl_assets.metadata import COLUMN_LINEAGE, COLUMN_SCHEMA
@@ -40,10 +41,11 @@ class Lineage:
                 self.latest[key] = event.asset_materialization.metadata
 
     def resolve(self, asset: str, column: str | None) -> Node:
-        key = dg.AssetKey.from_user_string(asset)
-        if not self.graph.has(key):
-            known = ", ".join(sorted(k.to_user_string() for k in self.graph.get_all_asset_keys()))
-            raise LineageError(f"no asset {asset!r}; assets: {known}")
+        try:
+            key = resolve_asset(self.graph, asset)
+        except UnknownAssetError as exc:
+            raise LineageError(str(exc)) from exc
+        asset = key.to_user_string()
         if column is not None:
             columns = self.columns(key)
             if columns and column not in columns:

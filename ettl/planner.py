@@ -16,6 +16,7 @@ import dagster as dg
 from dagster._core.definitions.assets.graph.asset_graph import AssetGraph  # resolved graph
 
 from ettl.backfill import Backfill, sorted_keys
+from ettl.selection import downstream
 from ettl_assets.tiers import in_tiers, tier_of_key
 from ettl_assets.transform.project import dbt_project
 from ettl_assets.transform.state import STATE_METADATA_KEY, modified_models, why_modified
@@ -57,23 +58,13 @@ def find_changes(graph: AssetGraph, instance: dg.DagsterInstance) -> list[Change
     return sorted(changes, key=lambda change: change.key.to_user_string())
 
 
-def downstream_closure(graph: AssetGraph, roots: list[dg.AssetKey]) -> set[dg.AssetKey]:
-    found, pending = set(roots), list(roots)
-    while pending:
-        for child in graph.get(pending.pop()).child_keys:
-            if child not in found:
-                found.add(child)
-                pending.append(child)
-    return found
-
-
 def minimal_backfill(
     graph: AssetGraph, instance: dg.DagsterInstance, changes: list[Change]
 ) -> Backfill | None:
     """The changed assets and their downstream, over the days any of them holds."""
     if not changes:
         return None
-    keys = set(filter(in_tiers, downstream_closure(graph, [change.key for change in changes])))
+    keys = set(filter(in_tiers, downstream(graph, [change.key for change in changes])))
     days = set()
     for key in keys:
         if graph.get(key).partitions_def is not None:

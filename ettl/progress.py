@@ -25,10 +25,16 @@ Advance = Callable[[str], None]  # one unit of work done; the text says which
 
 
 @contextmanager
-def progress(description: str, total: int, stream: TextIO | None = None) -> Iterator[Advance]:
-    """Yield `advance(item)`, to be called once per unit of work, `total` units in all."""
+def progress(
+    description: str,
+    total: int,
+    stream: TextIO | None = None,
+    write: Callable[[str], None] | None = None,
+) -> Iterator[Advance]:
+    """Yield `advance(item)`, to be called once per unit of work, `total` units in all. With
+    `write`, the plain lines go to it (a log, a test) instead of a stream, never as a bar."""
     stream = stream or sys.stdout
-    if stream.isatty():
+    if write is None and stream.isatty():
         with Progress(
             TextColumn("{task.description}"),
             BarColumn(),
@@ -49,6 +55,7 @@ def progress(description: str, total: int, stream: TextIO | None = None) -> Iter
         tenths = done * 10 // max(total, 1)
         if total <= EVERY_ITEM_UP_TO or tenths > tenths_shown or done == total:
             tenths_shown = tenths
-            print(f"{description}: {done}/{total} {item}", file=stream, flush=True)
+            line = f"{description}: {done}/{total} {item}"
+            write(line) if write else print(line, file=stream, flush=True)
 
     yield advance

@@ -21,6 +21,7 @@ import pyspark
 
 from ettl import metastore, spark_cluster
 from ettl_assets import settings
+from ettl_assets.spark_settings import ENGINE, catalog, derby_metastore_url
 
 THRIFT_SERVER_CLASS = "org.apache.spark.sql.hive.thriftserver.HiveThriftServer2"
 READY_TIMEOUT_SECONDS = 240  # ~30 s on 2 cores when warm on disk; a cold JVM takes longer
@@ -64,24 +65,11 @@ def spark_submit_command(host: str, port: int, master: str | None = None) -> lis
     spark_home = Path(pyspark.__file__).parent
     data = settings.data_dir()
     shared_metastore = metastore.configured()
-    conf = {
-        "spark.sql.warehouse.dir": str(settings.warehouse_dir()),
-        # The same Derby metastore as the `local` target: switching targets keeps the tables.
-        # Or the shared PostgreSQL one; the rest of its connection is in the hive-site.xml
-        # the class path below leads to (the password is kept off this command line).
-        "spark.hadoop.javax.jdo.option.ConnectionURL": (
-            shared_metastore.url
-            if shared_metastore
-            else f"jdbc:derby:;databaseName={data / 'metastore_db'};create=true"
-        ),
-        "spark.driver.extraJavaOptions": f"-Dderby.system.home={data}",
-        "spark.driver.host": "127.0.0.1",
-        "spark.driver.bindAddress": "127.0.0.1",
-        "spark.sql.session.timeZone": "UTC",
-        # Small data on a small machine, as in the `local` target of profiles.yml.
-        "spark.sql.shuffle.partitions": "4",
-        "spark.ui.enabled": "false",
-    }
+    # The same Derby metastore as the `local` target: switching targets keeps the tables. Or
+    # the shared PostgreSQL one; the rest of its connection is in the hive-site.xml the class
+    # path below leads to (the password is kept off this command line).
+    url = shared_metastore.url if shared_metastore else derby_metastore_url(data)
+    conf = ENGINE | catalog(settings.warehouse_dir(), url, data)
     if shared_metastore:
         conf["spark.driver.extraClassPath"] = metastore.driver_class_path()
     if master:
@@ -95,7 +83,7 @@ def spark_submit_command(host: str, port: int, master: str | None = None) -> lis
             "spark.ui.port": str(ui_port()),
         }
     command = [str(spark_home / "bin" / "spark-submit"), "--class", THRIFT_SERVER_CLASS,
-               "--name", "ettl-spark-thrift-server", "--driver-memory", "4g"]  # fmt: skip
+               "--name", "ettl-spark-thrift-server"]  # fmt: skip
     if master:
         command += ["--master", master]
     for key, value in conf.items():

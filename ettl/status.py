@@ -1,5 +1,6 @@
-"""`ettl status`: the configuration in force, the engine, runs in progress, what holds the pools
-and locks, and the newest partition of each asset. Read-only; `repair` is run_reaper.repair.
+"""`ettl status`: the configuration in force, the engine, runs and Dagster backfills in progress,
+what holds the pools and locks, and the newest partition of each asset. Read-only; `repair` is
+run_reaper.repair.
 """
 
 import os
@@ -9,9 +10,11 @@ from pathlib import Path
 
 import dagster as dg
 from dagster._core.definitions.assets.graph.asset_graph import AssetGraph  # resolved graph
+from dagster._core.execution.backfill import BulkActionsFilter, BulkActionStatus
 
 from ettl.backfill import sorted_keys
 from ettl.run_reaper import pool_claims, runs_in_progress
+from ettl.submit import backfill_daemon_running
 from ettl_assets import project_config, settings
 from ettl_assets.os_locks import lock_holders
 from ettl_assets.transform.metastore_lock import LOCK_FILE_NAME, derby_lock_file
@@ -92,6 +95,27 @@ def run_lines(instance: dg.DagsterInstance) -> list[str]:
     return lines or ["none"]
 
 
+# A backfill the daemon has yet to finish (or to stop); the others are history, in the UI.
+UNFINISHED_BACKFILL = [
+    BulkActionStatus.REQUESTED,
+    BulkActionStatus.CANCELING,
+    BulkActionStatus.FAILING,
+]
+
+
+def backfill_lines(instance: dg.DagsterInstance) -> list[str]:
+    """Whether a daemon takes backfills, and the backfills it has not finished."""
+    if backfill_daemon_running(instance):
+        lines = ["backfill daemon: running (ettl backfill and plan --apply submit to it)"]
+    else:
+        lines = ["backfill daemon: not running (ettl backfill and plan --apply run in process)"]
+    unfinished = instance.get_backfills(filters=BulkActionsFilter(statuses=UNFINISHED_BACKFILL))
+    for backfill in unfinished:
+        lines.append(f"{backfill.backfill_id}  {backfill.status.value:<9} since "
+                     f"{_when(backfill.backfill_timestamp)}  {backfill.title or '-'}")  # fmt: skip
+    return lines
+
+
 def _step_processes(instance: dg.DagsterInstance) -> dict[int, str]:
     """pid -> "step S of run R", for the step processes of the runs in progress."""
     found = {}
@@ -163,6 +187,7 @@ def status_sections(graph: AssetGraph, instance: dg.DagsterInstance) -> list[tup
         ("configuration", configuration_lines()),
         ("engine", engine_lines()),
         ("runs in progress", run_lines(instance)),
+        ("backfills", backfill_lines(instance)),
         ("locks and pools", lock_lines(instance)),
         ("newest partition of each asset", newest_partition_lines(graph, instance)),
     ]

@@ -14,7 +14,7 @@ import dagster as dg
 TIER_TAG = "tier"
 SOURCE_SYSTEMS = "source_systems"
 # Each asset's most sensitive column, as a tag (visible and filterable in the UI). Levels from
-# least to most sensitive (README "Sensitive data"): silver hashes `pii` columns and drops
+# least to most sensitive (docs/security.md): silver hashes `pii` columns and drops
 # `restricted` ones. Bronze declares every column's level in the registry; a dbt model takes the
 # levels declared on it and its columns (`config.meta.sensitivity`), `internal` if none.
 SENSITIVITY_TAG = "sensitivity"

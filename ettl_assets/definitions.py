@@ -7,6 +7,7 @@ from ettl_assets.automation import all_tiers_daily_job, build_landing_sensor, da
 from ettl_assets.bronze.assets import bronze_asset_for
 from ettl_assets.bronze.registry import load_registry
 from ettl_assets.execution import executor_for
+from ettl_assets.lineage_events.finished_runs import lineage_sensors
 from ettl_assets.reconciliation.checks import gold_reconciliation_check
 from ettl_assets.reports.gold_report import gold_report
 from ettl_assets.transform.assets import daily_dbt_models, reference_dbt_models
@@ -20,7 +21,7 @@ defs = dg.Definitions(
     asset_checks=[gold_reconciliation_check()],
     jobs=[all_tiers_daily_job],
     schedules=[daily_schedule],
-    sensors=[build_landing_sensor(list(sources))],
+    sensors=[build_landing_sensor(list(sources)), *lineage_sensors()],
     resources={"dbt": dbt_cli(dbt_project)},
     executor=executor_for(settings.deployment()),
 )

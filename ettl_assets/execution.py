@@ -40,9 +40,8 @@ DBT_POD_RESOURCES = {"requests": {"cpu": "1", "memory": "2Gi"}, "limits": {"memo
 # one: the scheduler preempts them to make room for the daily runs, never the other way round.
 NORMAL_PRIORITY_CLASS = "ettl-normal"
 BACKFILL_PRIORITY_CLASS = "ettl-backfill"
-# Dagster puts BACKFILL_ID_TAG on every run of a backfill (UI, GraphQL, `dagster job backfill`);
-# `ettl backfill` and `ettl plan --apply` (cli.py) put this one on the run they launch.
-ETTL_BACKFILL_TAG = "ettl/backfill"
+# Dagster puts BACKFILL_ID_TAG on every run of a backfill: launched in the UI, through GraphQL, by
+# `dagster job backfill`, or submitted by `ettl backfill` / `ettl plan --apply` (ettl/submit.py).
 
 # The image's `ettl` user (deploy/Dockerfile). Group-writable volumes through fs_group.
 RUN_AS_USER = 10001
@@ -69,7 +68,7 @@ DBT_OP_TAGS = pod_op_tags(DBT_POD_RESOURCES)
 
 
 def is_backfill(run_tags: Mapping[str, str]) -> bool:
-    return BACKFILL_ID_TAG in run_tags or ETTL_BACKFILL_TAG in run_tags
+    return BACKFILL_ID_TAG in run_tags
 
 
 def priority_class_for(run_tags: Mapping[str, str]) -> str:

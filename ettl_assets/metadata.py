@@ -8,6 +8,13 @@ DURATION = "Execution Duration"
 # OpenLineage events.
 COLUMN_SCHEMA = "dagster/column_schema"
 COLUMN_LINEAGE = "dagster/column_lineage"
+TABLE_NAME = "dagster/table_name"  # definition metadata: the Spark table an asset writes
+# What a materialization read and wrote outside the warehouse: the landing files of a bronze
+# run (their local paths or URLs), the file a report was rendered into.
+FILES_READ = "files_read"
+PATH = "path"
+# The SQL a dbt model ran, as dbt compiled it for the run (its window filled in).
+COMPILED_SQL = "compiled_sql"
 # Markdown of a gold table's first rows (ettl_assets/transform/preview.py).
 PREVIEW = "preview"
 

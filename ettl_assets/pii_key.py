@@ -1,4 +1,4 @@
-"""The key silver hashes personal data with (HMAC-SHA-256, README "Sensitive data").
+"""The key silver hashes personal data with (HMAC-SHA-256, docs/security.md).
 
 It comes from the environment (a Kubernetes secret in production) and is never in the
 repository. dbt reads it in profiles.yml under a DBT_ENV_SECRET_ name, which dbt scrubs from its
@@ -80,7 +80,7 @@ def export_pii_key() -> None:
         raise MissingPiiKeyError(
             f"{PII_KEY_ENV} is not set: the {settings.deployment()!r} deployment hashes personal "
             "data with a key it must be given (a secret: deploy/k8s/secrets.example.yaml). "
-            'See README "Sensitive data".'
+            "See docs/security.md."
         )
     key = _local_key()
     check_key(key)  # a key file edited by hand is held to the same rule

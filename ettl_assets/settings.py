@@ -63,9 +63,19 @@ def reports_dir() -> Path:
     return data_dir() / "reports"
 
 
+def schema_dir(schema: str) -> Path:
+    """Spark's folder of a database, `<warehouse>/<schema>.db`. Bronze, which Python writes,
+    follows the same rule, so every tier sits side by side."""
+    return warehouse_dir() / f"{schema}.db"
+
+
+def table_dir(schema: str, name: str) -> Path:
+    """A table's folder (Spark's rule for a managed table)."""
+    return schema_dir(schema) / name
+
+
 def bronze_dir() -> Path:
-    # Same folder Spark would give a database named `bronze`, so every tier sits side by side.
-    return warehouse_dir() / "bronze.db"
+    return schema_dir("bronze")
 
 
 def backups_dir() -> Path:

@@ -3,10 +3,11 @@
 Every dbt step on the embedded engine starts a JVM that loads Spark's, Hive's and Derby's
 classes before its first query: ~10 s of a one-day step, twice per run (bench P3). Java can
 map those classes from an archive dumped once instead of loading and verifying them again: a
-Spark session with Hive support starts in ~5 s with it (README "Performance").
+Spark session with Hive support starts in ~5 s with it (docs/performance.md).
 
-The archive belongs to one Java and one set of Spark jars, so it lives in the virtualenv
-(`make install` dumps it) and its name says which Java and pyspark it was dumped with. A
+The archive belongs to one Java and one set of Spark jars, so it lives in the virtualenv and
+its name says which Java and pyspark it was dumped with. `make install` starts its dump in the
+background, as does a dbt step that finds none, so nothing waits for it. A
 missing archive only means a slower start; a dump that fails is logged and not used, and a
 dump is only kept after a JVM has started with `-Xshare:on`, which refuses an archive it
 cannot map: a run never fails because of it.
@@ -22,6 +23,8 @@ import tempfile
 from collections.abc import Callable
 from importlib.metadata import version
 from pathlib import Path
+
+from ettl_assets.spark_settings import ENGINE, catalog, derby_metastore_url
 
 JAVA_OPTIONS_ENV = "ETTL_SPARK_JAVA_OPTIONS"  # read by profiles.yml (local target)
 
@@ -64,15 +67,54 @@ def _run_workload(java_option: str) -> subprocess.CompletedProcess:
         )
 
 
-def ensure_archive(log: Callable[[str], None]) -> None:
-    """Dump the archive if this virtualenv has none (~1 min, once), then export its option."""
+def _dump_lock(archive: Path) -> Path:
+    archive.parent.mkdir(parents=True, exist_ok=True)
+    return archive.parent / ".dump.lock"
+
+
+def dump_archive(log: Callable[[str], None]) -> None:
+    """Dump the archive if this virtualenv has none (~1 min, once). A dump under way in another
+    process is left to finish: this one returns at once."""
     archive = archive_file()
-    if not archive.exists():
-        archive.parent.mkdir(parents=True, exist_ok=True)
-        with (archive.parent / ".dump.lock").open("w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)  # a second process waits, then finds it
-            if not archive.exists():
-                _dump(archive, log)
+    with _dump_lock(archive).open("w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return
+        if not archive.exists():
+            _dump(archive, log)
+
+
+def start_background_dump() -> None:
+    """Dump the archive in a process of its own, so neither `make install` nor the first run
+    waits the minute it takes; that run's JVMs start without it, the next ones with it."""
+    archive = archive_file()
+    if archive.exists():
+        return
+    log = _dump_lock(archive).with_name("dump.log").open("a")
+    subprocess.Popen(
+        [sys.executable, "-m", "ettl_assets.spark_class_archive", "--dump"],
+        stdin=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # not stopped by the Ctrl-C or the end of whoever started it
+        cwd=tempfile.gettempdir(),
+    )
+
+
+def wait_for_dump() -> None:
+    """Return once no dump is under way (for the tests that need the archive)."""
+    with _dump_lock(archive_file()).open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+
+
+def ensure_archive(log: Callable[[str], None]) -> None:
+    """Before a dbt step on the embedded engine: use the archive when there is one, otherwise
+    have it dumped in the background and start this step's Spark without it."""
+    if not archive_file().exists():
+        log("the embedded Spark's class-data archive is being dumped in the background (once, "
+            "~1 min); this step's Spark starts without it")  # fmt: skip
+        start_background_dump()
     export_java_options()
 
 
@@ -119,21 +161,14 @@ def _workload(java_option: str) -> None:
     from pyspark.sql import SparkSession
 
     with tempfile.TemporaryDirectory() as scratch:
-        spark = (
-            SparkSession.builder.master("local[*]")
-            .enableHiveSupport()
-            .config("spark.sql.warehouse.dir", f"{scratch}/warehouse")
-            .config(
-                "spark.hadoop.javax.jdo.option.ConnectionURL",
-                f"jdbc:derby:;databaseName={scratch}/metastore_db;create=true",
-            )
-            .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={scratch} {java_option}")
-            .config("spark.driver.host", "127.0.0.1")
-            .config("spark.driver.bindAddress", "127.0.0.1")
-            .config("spark.ui.enabled", "false")
-            .config("spark.ui.showConsoleProgress", "false")
-            .getOrCreate()
+        scratch_dir = Path(scratch)
+        conf = ENGINE | catalog(
+            scratch_dir / "warehouse", derby_metastore_url(scratch_dir), scratch_dir, java_option
         )
+        builder = SparkSession.builder.master("local[*]").enableHiveSupport()
+        for key, value in conf.items():
+            builder = builder.config(key, value)
+        spark = builder.getOrCreate()
         for statement in WORKLOAD:
             spark.sql(statement).collect()
         # The JVM writes the archive as it exits: stop it and wait, so the dump is complete
@@ -145,7 +180,11 @@ def _workload(java_option: str) -> None:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) > 1:  # the workload, in a process of its own
+    if sys.argv[1:] == ["--dump"]:  # the background dump
+        dump_archive(print)
+    elif sys.argv[1:] == ["--path"]:  # for .venv/bin/activate, which checks it exists
+        print(archive_file())
+    elif len(sys.argv) > 1:  # the workload, in a process of its own
         _workload(sys.argv[1])
     else:  # `make install`
-        ensure_archive(print)
+        start_background_dump()

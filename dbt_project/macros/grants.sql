@@ -1,5 +1,5 @@
 {#-
-  Access per tier (README "Sensitive data"): dbt_project.yml declares `+grants` on silver
+  Access per tier (docs/security.md): dbt_project.yml declares `+grants` on silver
   (engineers) and gold (analysts), and `var('bronze_grants')` (the platform role only), which
   register_bronze_tables applies to every bronze table.
 
@@ -14,7 +14,8 @@
   {%- if grant_config and grants_enforced() -%}
     {% do default__apply_grants(relation, grant_config, should_revoke) %}
   {%- elif grant_config -%}
-    {% do log('grants declared, not applied (ETTL_APPLY_GRANTS is not true): ' ~ relation ~ ' ' ~ tojson(grant_config), info=false) %}
+    {% do log('grants declared, not applied (ETTL_APPLY_GRANTS is not true): '
+              ~ relation ~ ' ' ~ tojson(grant_config), info=false) %}
   {%- endif -%}
 {% endmacro %}
 

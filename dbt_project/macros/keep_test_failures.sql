@@ -67,11 +67,15 @@
   clean run pays nothing.
 -#}
 {% macro migrate_unpartitioned_test_failures() %}
-  {%- set definition = run_query('show create table audit.dbt_test_failures').columns[0].values()[0] -%}
+  {%- set definition = run_query('show create table audit.dbt_test_failures')
+                         .columns[0].values()[0] -%}
   {%- if 'PARTITIONED BY' not in definition | upper -%}
-    {{ log('audit.dbt_test_failures: moving its rows to one partition per dbt invocation', info=true) }}
-    {%- do run_query('alter table audit.dbt_test_failures rename to audit.dbt_test_failures_unpartitioned') -%}
-    {%- do run_query('create table audit.dbt_test_failures using parquet partitioned by (invocation_id) as '
+    {{ log('audit.dbt_test_failures: moving its rows to one partition per dbt invocation',
+           info=true) }}
+    {%- do run_query('alter table audit.dbt_test_failures rename to '
+        ~ 'audit.dbt_test_failures_unpartitioned') -%}
+    {%- do run_query('create table audit.dbt_test_failures using parquet '
+        ~ 'partitioned by (invocation_id) as '
         ~ 'select test_name, tested_node, severity, status, failures, window_start, window_end, '
         ~ 'recorded_at, failing_row, invocation_id from audit.dbt_test_failures_unpartitioned') -%}
     {%- do run_query('drop table audit.dbt_test_failures_unpartitioned') -%}

@@ -8,7 +8,9 @@
   {%- if start is none -%}
     {%- set start = env_var('ETTL_FIRST_DAY', '') -%}
     {%- if not start -%}
-      {{ exceptions.raise_compiler_error("no partition window: pass --vars '{start_date: YYYY-MM-DD, end_date: YYYY-MM-DD}' or set ETTL_FIRST_DAY (ettl.yaml's first_day)") }}
+      {{ exceptions.raise_compiler_error(
+          "no partition window: pass --vars '{start_date: YYYY-MM-DD, end_date: YYYY-MM-DD}'"
+          ~ " or set ETTL_FIRST_DAY (ettl.yaml's first_day)") }}
     {%- endif -%}
   {%- endif -%}
   {%- if end is none -%}
@@ -26,11 +28,13 @@
   {%- set start, end = partition_window() -%}
   {%- for value in [start, end] -%}
     {%- if modules.re.fullmatch('\\d{4}-\\d{2}-\\d{2}', value) is none -%}
-      {{ exceptions.raise_compiler_error("var start_date/end_date must be YYYY-MM-DD, got '" ~ value ~ "'") }}
+      {{ exceptions.raise_compiler_error(
+          "var start_date/end_date must be YYYY-MM-DD, got '" ~ value ~ "'") }}
     {%- endif -%}
   {%- endfor -%}
   {%- if start >= end -%}
-    {{ exceptions.raise_compiler_error("empty partition window: start_date " ~ start ~ " >= end_date " ~ end) }}
+    {{ exceptions.raise_compiler_error(
+        "empty partition window: start_date " ~ start ~ " >= end_date " ~ end) }}
   {%- endif -%}
   {{ column }} >= date'{{ start }}' and {{ column }} < date'{{ end }}'
 {%- endmacro %}

@@ -4,15 +4,22 @@
   dbt can introspect their columns. Runs on every dbt invocation (on-run-start): a table whose
   declared columns changed (a contract change) is re-created (external: the files stay), and
   `recover partitions` picks up the daily partitions landed since the last run.
-  The layout here must match ettl_assets/bronze/assets.py.
+  The audit, quarantine and partition columns come from var('bronze_layout') (dbt_project.yml),
+  which ettl_assets/bronze/table_columns.py reads too; the folders match ettl_assets/bronze/assets.py.
 -#}
 {% macro register_bronze_tables() %}
   {%- if execute -%}
     {%- do run_query('create database if not exists bronze') -%}
+    {%- set is_daily = {} -%}
     {%- for source in graph.sources.values() if source.source_name == 'bronze' -%}
-      {%- set daily = source.config.meta.ettl.cadence == 'daily' -%}
-      {%- do register_external_table(source.name, bronze_columns(source), daily) -%}
-      {%- do register_external_table(source.name ~ '__quarantine', quarantine_columns(), daily) -%}
+      {%- do is_daily.update({source.name: source.config.meta.ettl.cadence == 'daily'}) -%}
+      {%- do register_external_table(source.name, bronze_columns(source), is_daily[source.name]) -%}
+    {%- endfor -%}
+    {#- Under its declared identifier (the registry checks it is `<source>__quarantine`). -#}
+    {%- for source in graph.sources.values()
+        if source.source_name == 'quarantine' and source.name in is_daily -%}
+      {%- set daily = is_daily[source.name] -%}
+      {%- do register_external_table(source.identifier, quarantine_columns(), daily) -%}
     {%- endfor -%}
   {%- endif -%}
 {% endmacro %}
@@ -33,24 +40,41 @@
 {%- endmacro %}
 
 
+{#- (name, type) pairs of one list of var('bronze_layout'). -#}
+{% macro layout_columns(key) -%}
+  {%- set columns = [] -%}
+  {%- for column in var('bronze_layout')[key] -%}
+    {%- do columns.append((column.name, column.data_type)) -%}
+  {%- endfor -%}
+  {{- return(columns) -}}
+{%- endmacro %}
+
+
 {% macro audit_columns() -%}
   {#- Added by the bronze assets to every row. -#}
-  {{- return([('_ingested_at', 'timestamp'), ('_source_file', 'string'), ('_run_id', 'string')]) -}}
+  {{- return(layout_columns('audit_columns')) -}}
 {%- endmacro %}
 
 
 {% macro quarantine_columns() -%}
-  {{- return([('raw_text', 'string'), ('reason', 'string'), ('line_number', 'bigint')]
-             + audit_columns()) -}}
+  {{- return(layout_columns('quarantine_columns') + audit_columns()) -}}
+{%- endmacro %}
+
+
+{#- The date column of a daily source's partitions (folders `<column>=YYYY-MM-DD/`). -#}
+{% macro bronze_partition_column() -%}
+  {{- return(var('bronze_layout').partition_column) -}}
 {%- endmacro %}
 
 
 {% macro register_external_table(name, columns, daily) %}
   {%- set location = env_var('ETTL_DATA_DIR') ~ '/warehouse/bronze.db/' ~ name -%}
+  {%- set partition_column = bronze_partition_column() -%}
   {%- set existing = adapter.get_relation(database=none, schema='bronze', identifier=name) -%}
   {%- if existing is not none -%}
     {%- set current = [] -%}
-    {%- for column in adapter.get_columns_in_relation(existing) if column.name != 'partition_date' -%}
+    {%- for column in adapter.get_columns_in_relation(existing)
+        if column.name != partition_column -%}
       {%- do current.append((column.name, column.data_type)) -%}
     {%- endfor -%}
     {%- if current != columns -%}
@@ -61,11 +85,11 @@
   {%- for column_name, data_type in columns -%}
     {%- do declared.append('`' ~ column_name ~ '` ' ~ data_type) -%}
   {%- endfor -%}
-  {%- if daily -%}{%- do declared.append('partition_date date') -%}{%- endif -%}
+  {%- if daily -%}{%- do declared.append(partition_column ~ ' date') -%}{%- endif -%}
   {%- call statement('create_' ~ name) -%}
     create table if not exists bronze.{{ name }} ({{ declared | join(', ') }})
     using parquet
-    {% if daily %}partitioned by (partition_date){% endif %}
+    {% if daily %}partitioned by ({{ partition_column }}){% endif %}
     location '{{ location }}'
   {%- endcall -%}
   {%- if daily -%}
@@ -73,7 +97,7 @@
   {%- else -%}
     {%- do run_query('refresh table bronze.' ~ name) -%}
   {%- endif -%}
-  {#- Bronze keeps personal data in clear: readable by the platform role only (macros/grants.sql). -#}
+  {#- Bronze keeps personal data in clear: readable by the platform role only (grants.sql). -#}
   {%- set relation = api.Relation.create(schema='bronze', identifier=name, type='table') -%}
   {%- do apply_grants(relation, var('bronze_grants'), should_revoke=false) -%}
 {% endmacro %}

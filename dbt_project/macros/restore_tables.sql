@@ -11,7 +11,9 @@
 -#}
 {% macro create_restored_tables(tables) %}
   {%- for table in tables -%}
-    {%- if adapter.get_relation(database=none, schema=table.schema, identifier=table.name) is not none -%}
+    {%- set existing = adapter.get_relation(
+        database=none, schema=table.schema, identifier=table.name) -%}
+    {%- if existing is not none -%}
       {{ exceptions.raise_compiler_error(
           table.schema ~ '.' ~ table.name ~ ' already exists in the Spark catalog: restore only '
           ~ 'declares new tables (drop it first, or restore into a new ETTL_DATA_DIR)') }}

@@ -1,5 +1,5 @@
 {#-
-  Sensitive data in silver (README "Sensitive data"). The registry declares each bronze column's
+  Sensitive data in silver (docs/security.md). The registry declares each bronze column's
   sensitivity (`config.meta.sensitivity`); this turns a source's columns into a select list:
 
     public, internal  as delivered
@@ -23,7 +23,8 @@
     {%- elif level in ('public', 'internal') -%}
       {%- do selected.append(column.name) -%}
     {%- else -%}
-      {{ exceptions.raise_compiler_error("bronze." ~ source_name ~ "." ~ column.name ~ ": unknown sensitivity '" ~ level ~ "'") }}
+      {{ exceptions.raise_compiler_error(
+          "bronze." ~ source_name ~ "." ~ column.name ~ ": unknown sensitivity '" ~ level ~ "'") }}
     {%- endif -%}
   {%- endfor -%}
   {{ return(selected | join(',\n        ')) }}
@@ -38,7 +39,7 @@
   case
       when {{ expression }} is null then null
       when coalesce({{ pii_key() }}, '') in ('', concat('$', '{spark.ettl.pii_hmac_key}')) then raise_error(
-          'no PII hashing key: set DBT_ENV_SECRET_PII_HMAC_KEY (README "Sensitive data")')
+          'no PII hashing key: set DBT_ENV_SECRET_PII_HMAC_KEY (docs/security.md)')
       else reflect('org.apache.commons.codec.digest.HmacUtils', 'hmacSha256Hex',
                    {{ pii_key() }}, cast({{ expression }} as string))
   end

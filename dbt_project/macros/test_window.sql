@@ -24,12 +24,14 @@
 {#- The date column of the node under test, if it is daily (partitioned by day). -#}
 {% macro tested_window_column() -%}
   {%- if not execute -%}{{ return(none) }}{%- endif -%}
-  {%- set node_id = model.get('attached_node') or ((model.get('depends_on') or {}).get('nodes') or [none]) | first -%}
+  {%- set node_id = model.get('attached_node')
+                    or ((model.get('depends_on') or {}).get('nodes') or [none]) | first -%}
   {%- set node = graph.nodes.get(node_id) or graph.sources.get(node_id) -%}
   {%- if node is none -%}
     {{ return(none) }}
   {%- elif node.resource_type == 'source' -%}
-    {{ return('partition_date' if (node.config.meta.ettl or {}).cadence == 'daily' else none) }}
+    {%- set daily = (node.config.meta.ettl or {}).cadence == 'daily' -%}
+    {{ return(bronze_partition_column() if daily else none) }}
   {%- elif 'daily' in node.tags -%}
     {{ return(node.config.partition_by | first) }}
   {%- endif -%}

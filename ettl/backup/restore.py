@@ -23,7 +23,8 @@ from fsspec import AbstractFileSystem
 
 from ettl.backup import catalog
 from ettl.backup.manifest import MANIFEST_NAME, Manifest, ManifestError
-from ettl.backup.store import Progress, copy_hashing, lock_messages, open_location
+from ettl.backup.store import ByteCount, copy_hashing, lock_messages, open_location
+from ettl.progress import progress
 from ettl_assets import settings
 from ettl_assets.bronze.registry import QUARANTINE_SUFFIX, load_registry
 from ettl_assets.bronze.table_columns import PARTITION_COLUMN
@@ -81,8 +82,9 @@ def restore(url: str, log: Path, out: Callable[[str], None] = print) -> RestoreR
     staging = Path(tempfile.mkdtemp(prefix=".restore-", dir=settings.data_dir()))
     placed: list[Path] = []
     try:
-        progress = Progress("checked", len(files), sum(f.bytes for f in files), out)
-        problems = _fetch_verified(fs, root, manifest, staging, progress)
+        with progress("  checked", len(files), write=out) as advance:
+            checked = ByteCount(advance, sum(f.bytes for f in files))
+            problems = _fetch_verified(fs, root, manifest, staging, checked)
         if problems:
             with log.open("a") as handle:
                 handle.writelines(f"{problem}\n" for problem in problems)
@@ -119,7 +121,7 @@ def restore(url: str, log: Path, out: Callable[[str], None] = print) -> RestoreR
 
 
 def _fetch_verified(
-    fs: AbstractFileSystem, root: str, manifest: Manifest, staging: Path, progress: Progress
+    fs: AbstractFileSystem, root: str, manifest: Manifest, staging: Path, checked: ByteCount
 ) -> list[str]:
     """Copy every file into `staging`, hashing it; one line per missing or altered file."""
     problems = []
@@ -131,12 +133,12 @@ def _fetch_verified(
         except FileNotFoundError:
             problems.append(f"{file.location} is missing from the backup "
                             f"(expected sha256 {file.sha256})")  # fmt: skip
-            progress.advance(0)
+            checked.advance(0)
             continue
         if digest != file.sha256:
             problems.append(f"{file.location} is corrupt: expected sha256 {file.sha256}, "
                             f"got {digest} ({size:,} bytes, {file.bytes:,} expected)")  # fmt: skip
-        progress.advance(size)
+        checked.advance(size)
     return problems
 
 

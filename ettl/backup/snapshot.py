@@ -23,7 +23,7 @@ from ettl.backup.manifest import (
     TableDefinition,
 )
 from ettl.backup.store import (
-    Progress,
+    ByteCount,
     copy_hashing,
     lock_messages,
     make_private_dirs,
@@ -31,6 +31,7 @@ from ettl.backup.store import (
     open_private,
 )
 from ettl.backup.tables import TableFiles, read_definition, tables_to_back_up
+from ettl.progress import progress
 from ettl_assets import settings
 from ettl_assets.bronze.registry import load_registry
 from ettl_assets.transform.metastore_lock import holding_embedded_metastore
@@ -69,8 +70,9 @@ def take_backup(url: str | None, out: Callable[[str], None] = print) -> BackupRe
         tables, skipped = tables_to_back_up(warehouse, load_registry())
         files = [path for table in tables for path in table.files]
         out(f"backing up {len(tables)} tables ({len(files)} files) of {warehouse} to {url}")
-        progress = Progress("copied", len(files), sum(p.stat().st_size for p in files), out)
-        definitions = [_copy_table(fs, root, warehouse, table, progress) for table in tables]
+        with progress("  copied", len(files), write=out) as advance:
+            copied = ByteCount(advance, sum(p.stat().st_size for p in files))
+            definitions = [_copy_table(fs, root, warehouse, table, copied) for table in tables]
     manifest = Manifest(
         created_at=now.isoformat(timespec="seconds").replace("+00:00", "Z"),
         project_version=version(PROJECT_DISTRIBUTION),
@@ -84,7 +86,7 @@ def take_backup(url: str | None, out: Callable[[str], None] = print) -> BackupRe
 
 
 def _copy_table(
-    fs: AbstractFileSystem, root: str, warehouse: Path, table: TableFiles, progress: Progress
+    fs: AbstractFileSystem, root: str, warehouse: Path, table: TableFiles, copied: ByteCount
 ) -> TableDefinition:
     entries, footers = [], []
     for path in table.files:
@@ -103,7 +105,7 @@ def _copy_table(
                 size, digest = copy_hashing(source, copy)
         entries.append(BackedUpFile(relative, size, footer.num_rows, digest))
         footers.append((path.relative_to(table.directory).as_posix(), footer))
-        progress.advance(size)
+        copied.advance(size)
     columns, partition_columns = read_definition(table, footers)
     location = table.directory.relative_to(warehouse)
     return TableDefinition(

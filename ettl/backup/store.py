@@ -57,22 +57,16 @@ def copy_hashing(source: BinaryIO, target: BinaryIO) -> tuple[int, str]:
     return size, digest.hexdigest()
 
 
-class Progress:
-    """`<verb> n/N files (x of y)`, printed at each tenth of the files and at the end: enough to
-    see a long copy move, few enough lines for a log."""
+class ByteCount:
+    """The bytes copied so far, as the text of each progress line (ettl/progress.py)."""
 
-    def __init__(self, verb: str, files: int, total_bytes: int, out: Callable[[str], None]):
-        self.verb, self.files, self.total_bytes, self.out = verb, files, total_bytes, out
-        self.done = self.done_bytes = self._printed_tenth = 0
+    def __init__(self, advance: Callable[[str], None], total_bytes: int):
+        self._advance, self.total_bytes, self.done_bytes = advance, total_bytes, 0
 
     def advance(self, size: int) -> None:
-        self.done += 1
         self.done_bytes += size
-        tenth = self.done * 10 // max(self.files, 1)
-        if tenth > self._printed_tenth or self.done == self.files:
-            self._printed_tenth = tenth
-            done, total = human_size(self.done_bytes), human_size(self.total_bytes)
-            self.out(f"  {self.verb} {self.done}/{self.files} files ({done} of {total})")
+        done, total = human_size(self.done_bytes), human_size(self.total_bytes)
+        self._advance(f"files ({done} of {total})")
 
 
 def human_size(size: int) -> str:

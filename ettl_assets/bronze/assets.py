@@ -29,14 +29,19 @@ import pyarrow.parquet as pq
 
 from ettl_assets import settings
 from ettl_assets.bronze import drift, readers
-from ettl_assets.bronze.delivery_report import check_specs, delivery_report
+from ettl_assets.bronze.delivery_report import check_specs, column_schema, delivery_report
 from ettl_assets.bronze.landing_zone import LandingZone
 from ettl_assets.bronze.readers import Delivery, LandingFileError, RejectedRow, read_delivery
 from ettl_assets.bronze.registry import QUARANTINE_SUFFIX, SourceSpec
-from ettl_assets.bronze.table_columns import AUDIT_FIELDS, PARTITION_COLUMN
+from ettl_assets.bronze.table_columns import (
+    AUDIT_FIELDS,
+    PARTITION_COLUMN,
+    QUARANTINE_FIELDS,
+    bronze_columns,
+)
 from ettl_assets.catalog import SENSITIVITY_TAG, SOURCE_SYSTEMS, TIER_TAG, freshness_policy
 from ettl_assets.execution import BRONZE_OP_TAGS
-from ettl_assets.lineage_events.bronze_runs import with_lineage
+from ettl_assets.metadata import COLUMN_SCHEMA, TABLE_NAME
 from ettl_assets.partitions import daily_partitions
 from ettl_assets.private_files import private_dir, private_file
 
@@ -97,6 +102,9 @@ def bronze_code_version(spec: SourceSpec) -> str:
         digest.update(Path(module.__file__).read_bytes())
     contract = [spec.format, [(c.name, c.data_type) for c in spec.columns], spec.aliases,
                 spec.optional]  # fmt: skip
+    # The columns every bronze table adds (dbt_project.yml's bronze_layout, not in this code).
+    contract.append([PARTITION_COLUMN, [(f.name, str(f.type)) for f in AUDIT_FIELDS]])
+    contract.append([(f.name, str(f.type)) for f in QUARANTINE_FIELDS])
     digest.update(json.dumps(contract).encode())
     return digest.hexdigest()[:16]
 
@@ -165,15 +173,10 @@ def write_atomically(table: pa.Table, target: Path, metadata: dict[bytes, bytes]
 def quarantine_table(
     rejected: list[RejectedRow], source_file: str | Path, run_id: str, at: datetime
 ) -> pa.Table:
-    """Columns match quarantine_columns() in dbt_project/macros/register_bronze_tables.sql."""
-    table = pa.table(
-        {
-            "raw_text": pa.array([r.raw_text for r in rejected], pa.string()),
-            "reason": pa.array([r.reason for r in rejected], pa.string()),
-            # In the file; a JSON array's record position, a Parquet file's row position.
-            "line_number": pa.array([r.line_number for r in rejected], pa.int64()),
-        }
-    )
+    """The quarantine columns of dbt_project.yml's `bronze_layout`, each a RejectedRow field of
+    the same name, then the audit columns."""
+    columns = {f.name: [getattr(r, f.name) for r in rejected] for f in QUARANTINE_FIELDS}
+    table = pa.table({f.name: pa.array(columns[f.name], f.type) for f in QUARANTINE_FIELDS})
     return add_audit_columns(table, source_file, run_id, at)
 
 
@@ -273,11 +276,15 @@ def bronze_asset_for(spec: SourceSpec) -> dg.AssetsDefinition:
             "format": spec.format,
             "cadence": spec.cadence,
             "declared_in": str(spec.declared_in.relative_to(settings.PROJECT_ROOT)),
+            # The table it writes, as Spark sees it (contract, audit and partition columns); a
+            # materialization records the columns the delivery came with instead.
+            TABLE_NAME: ".".join(bronze_key(spec).path),
+            COLUMN_SCHEMA: column_schema(list(bronze_columns(spec).items())),
         },
     )
     def _bronze_asset(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         days: list[str | None] = list(context.partition_keys) if spec.is_daily else [None]
-        return with_lineage(context, spec, days, lambda: ingest_partitions(context, spec, days))
+        return ingest_partitions(context, spec, days)
 
     return _bronze_asset
 

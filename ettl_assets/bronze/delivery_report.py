@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 import dagster as dg
 
 from ettl_assets.bronze.drift import contract_drift
-from ettl_assets.bronze.registry import SourceSpec
-from ettl_assets.metadata import COLUMN_SCHEMA, DURATION, rows_metadata
+from ettl_assets.bronze.registry import QUARANTINE_SUFFIX, SourceSpec
+from ettl_assets.metadata import COLUMN_SCHEMA, DURATION, FILES_READ, PATH, rows_metadata
 
 if TYPE_CHECKING:  # bronze.py builds the report, so it cannot be imported at run time here
     from ettl_assets.bronze.assets import Ingested
@@ -72,7 +72,7 @@ def delivery_report(
         "rows_in": dg.MetadataValue.int(sum(i.rows_in for i in ingested)),
         "rows_quarantined": dg.MetadataValue.int(sum(quarantined.values())),
         DURATION: dg.MetadataValue.float(round(seconds, 3)),
-        "files_read": dg.MetadataValue.json([str(i.landing_file) for i in ingested]),
+        FILES_READ: dg.MetadataValue.json([str(i.landing_file) for i in ingested]),
         "bytes_read": dg.MetadataValue.int(sum(i.bytes_read for i in ingested)),
         "files_rewritten": dg.MetadataValue.int(sum(i.rewritten for i in ingested)),
         "files_unchanged": dg.MetadataValue.int(sum(not i.rewritten for i in ingested)),
@@ -83,7 +83,7 @@ def delivery_report(
         COLUMN_SCHEMA: column_schema(latest_schema),
     }
     if len(ingested) == 1:
-        metadata["path"] = dg.MetadataValue.path(str(ingested[0].bronze_file))
+        metadata[PATH] = dg.MetadataValue.path(str(ingested[0].bronze_file))
     checks = [
         _warn(SCHEMA_CHECK, not drift, {"drift_by_partition": dg.MetadataValue.json(drift)}),
         _warn(
@@ -100,7 +100,8 @@ def delivery_report(
             {
                 "rows_quarantined_by_partition": dg.MetadataValue.json(quarantined),
                 "query": dg.MetadataValue.text(
-                    f"select * from bronze.{spec.name}__quarantine order by _ingested_at desc"
+                    f"select * from bronze.{spec.name}{QUARANTINE_SUFFIX} "
+                    "order by _ingested_at desc"
                 ),
             },
         ),

@@ -42,7 +42,8 @@ class LandingFileError(ValueError):
 
 @dataclass(frozen=True)
 class RejectedRow:
-    line_number: int
+    # Its fields are the quarantine table's columns (bronze_layout in dbt_project.yml).
+    line_number: int  # in the file; a JSON array's record position, a Parquet file's row position
     raw_text: str
     reason: str
 

@@ -6,13 +6,15 @@ The bronze asset's output and the silver model's input are the same table, so th
 the same dataset: that is what connects landing file -> bronze -> silver -> gold in Marquez.
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import dagster as dg
-from openlineage.client.event_v2 import InputDataset, OutputDataset
+from openlineage.client.event_v2 import InputDataset
 from openlineage.client.facet_v2 import (
     DatasetFacet,
+    OutputDatasetFacet,
+    column_lineage_dataset,
     documentation_dataset,
     output_statistics_output_dataset,
     ownership_dataset,
@@ -57,8 +59,22 @@ def owner_type(owner: str) -> str:
     return "TEAM" if owner.startswith("team:") else "USER"
 
 
+def described_by(owners: Sequence[str], description: str | None) -> dict[str, DatasetFacet]:
+    """Who owns a dataset and what it holds, as its asset's definition says."""
+    facets: dict[str, DatasetFacet] = {}
+    if owners:
+        facets["ownership"] = owner_facet(owners)
+    if description:
+        facets["documentation"] = documentation_dataset.DocumentationDatasetFacet(
+            description=description
+        )
+    return facets
+
+
 def table_facets(
-    spec: dg.AssetSpec | None, columns: Mapping[str, str] | None
+    columns: Mapping[str, str] | None,
+    owners: Sequence[str] = (),
+    description: str | None = None,
 ) -> dict[str, DatasetFacet]:
     """What the catalog knows of a table: its schema, owners, description, Parquet storage."""
     facets: dict[str, DatasetFacet] = {
@@ -66,40 +82,42 @@ def table_facets(
     }
     if columns:
         facets["schema"] = schema_facet(columns)
-    if spec is not None and spec.owners:
-        facets["ownership"] = owner_facet(spec.owners)
-    if spec is not None and spec.description:
-        facets["documentation"] = documentation_dataset.DocumentationDatasetFacet(
-            description=spec.description
-        )
-    return facets
+    return facets | described_by(owners, description)
 
 
 def input_table(name: str, columns: Mapping[str, str] | None) -> InputDataset:
     """A table a job read; its owners and description travel with the job that wrote it."""
-    return InputDataset(
-        namespace=warehouse_namespace(), name=name, facets=table_facets(None, columns)
-    )
+    return InputDataset(namespace=warehouse_namespace(), name=name, facets=table_facets(columns))
 
 
-def output_table(
-    name: str,
-    spec: dg.AssetSpec,
-    columns: Mapping[str, str] | None,
-    rows: int | None = None,
-    extra: Mapping[str, DatasetFacet] | None = None,
-) -> OutputDataset:
-    output_facets = {}
-    if rows is not None:
-        output_facets["outputStatistics"] = (
-            output_statistics_output_dataset.OutputStatisticsOutputDatasetFacet(rowCount=rows)
+def row_count(rows: int | None) -> dict[str, OutputDatasetFacet]:
+    if rows is None:
+        return {}
+    return {
+        "outputStatistics": output_statistics_output_dataset.OutputStatisticsOutputDatasetFacet(
+            rowCount=rows
         )
-    return OutputDataset(
-        namespace=warehouse_namespace(),
-        name=name,
-        facets={**table_facets(spec, columns), **(extra or {})},
-        outputFacets=output_facets,
-    )
+    }
+
+
+def column_lineage_facet(
+    lineage: dg.TableColumnLineage, dataset_of: Callable[[dg.AssetKey], str]
+) -> column_lineage_dataset.ColumnLineageDatasetFacet:
+    """Dagster's column lineage (asset key + column) as OpenLineage's (dataset + field)."""
+    fields = {
+        column: column_lineage_dataset.Fields(
+            inputFields=[
+                column_lineage_dataset.InputField(
+                    namespace=warehouse_namespace(),
+                    name=dataset_of(dep.asset_key),
+                    field=dep.column_name,
+                )
+                for dep in deps
+            ]
+        )
+        for column, deps in lineage.deps_by_column.items()
+    }
+    return column_lineage_dataset.ColumnLineageDatasetFacet(fields=fields)
 
 
 def landing_file(location: str) -> InputDataset:

@@ -1,9 +1,9 @@
 """Where OpenLineage events go: a newline-delimited JSON file under data/ by default, an
 OpenLineage HTTP endpoint such as Marquez when OPENLINEAGE_URL is set.
 
-Lineage is a by-product of a run and must never fail one. An endpoint that cannot be reached
-gets one warning per step, in the run's log, and that step's events go to the file instead, so
-none is lost.
+Lineage is a by-product of a run and must never fail one (it is sent after the run anyway). An
+endpoint that cannot be reached gets one warning per run, in the sender's log (the sensor's, or
+`ettl`'s output), and that run's events go to the file instead, so none is lost.
 """
 
 import logging
@@ -22,7 +22,7 @@ from ettl_assets import settings
 URL_ENV = "OPENLINEAGE_URL"
 ENDPOINT_ENV = "OPENLINEAGE_ENDPOINT"
 API_KEY_ENV = "OPENLINEAGE_API_KEY"
-# One quick retry: a step emits dozens of events and must not wait minutes on a dead endpoint.
+# One quick retry: a run emits dozens of events and must not wait minutes on a dead endpoint.
 HTTP_RETRY = {"total": 1, "backoff_factor": 0.2, "status_forcelist": [500, 502, 503, 504]}
 HTTP_TIMEOUT_SECONDS = 5.0
 
@@ -51,7 +51,7 @@ def _file_client(path: Path) -> OpenLineageClient:
 
 
 class LineageEmitter:
-    """Sends the events of one step. Never raises."""
+    """Sends the events of one run. Never raises."""
 
     def __init__(self, log: logging.Logger | Any) -> None:
         self._log = log
@@ -69,10 +69,10 @@ class LineageEmitter:
                     return
                 except Exception as exc:
                     self._log.warning(
-                        f"OpenLineage endpoint {self._url} not reachable ({exc}); this step's "
+                        f"OpenLineage endpoint {self._url} not reachable ({exc}); this run's "
                         f"lineage events are kept in {self._file_path} instead"
                     )
-                    self._url = None  # one warning and one timeout per step, not per event
+                    self._url = None  # one warning and one timeout per run, not per event
             self._file = self._file or _file_client(self._file_path)
             self._file.emit(event)
         except Exception as exc:

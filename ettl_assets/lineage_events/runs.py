@@ -1,4 +1,4 @@
-"""One OpenLineage run per asset materialized in a Dagster step, and its START/COMPLETE/FAIL.
+"""One OpenLineage run per asset a Dagster step built (or failed to), and its START/COMPLETE/FAIL.
 
 The OpenLineage job is the asset (`bronze/flights`), its parent the Dagster run that built it;
 a partitioned step's window is the run's nominal time, so a backfill's runs say which days they
@@ -6,12 +6,17 @@ rebuilt.
 """
 
 import os
-import traceback
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
 
 import dagster as dg
+from dagster._core.storage.tags import (  # the run tags Dagster sets for a partition (range)
+    ASSET_PARTITION_RANGE_END_TAG,
+    ASSET_PARTITION_RANGE_START_TAG,
+    PARTITION_NAME_TAG,
+)
 from openlineage.client.event_v2 import InputDataset, Job, OutputDataset, Run, RunEvent, RunState
 from openlineage.client.facet_v2 import (
     JobFacet,
@@ -39,39 +44,49 @@ def job_namespace() -> str:
 
 
 def job_facets(
-    spec: dg.AssetSpec, integration: str, job_type: str, extra: dict[str, JobFacet] | None = None
+    owners: Sequence[str],
+    description: str | None,
+    integration: str,
+    job_type: str,
+    extra: dict[str, JobFacet] | None = None,
 ) -> dict[str, JobFacet]:
     facets: dict[str, JobFacet] = {
         "jobType": job_type_job.JobTypeJobFacet(
             processingType="BATCH", integration=integration, jobType=job_type
         )
     }
-    if spec.owners:
+    if owners:
         facets["ownership"] = ownership_job.OwnershipJobFacet(
-            owners=[ownership_job.Owner(name=o, type=owner_type(o)) for o in spec.owners]
+            owners=[ownership_job.Owner(name=o, type=owner_type(o)) for o in owners]
         )
-    if spec.description:
-        facets["documentation"] = documentation_job.DocumentationJobFacet(
-            description=spec.description
-        )
+    if description:
+        facets["documentation"] = documentation_job.DocumentationJobFacet(description=description)
     return facets | (extra or {})
 
 
-def step_run_facets(context: dg.AssetExecutionContext) -> dict[str, RunFacet]:
-    """What every asset run of a step shares: its Dagster run, its partition window."""
-    facets: dict[str, RunFacet] = {
-        "parent": parent_run.ParentRunFacet(
-            run=parent_run.Run(runId=context.run.run_id),
-            job=parent_run.Job(namespace=job_namespace(), name=context.run.job_name),
-        )
-    }
-    partitioned_run = context.has_partition_key or context.has_partition_key_range
-    if partitioned_run and context.assets_def.partitions_def is not None:
-        window = context.partition_time_window
-        facets["nominalTime"] = nominal_time_run.NominalTimeRunFacet(
-            nominalStartTime=window.start.isoformat(), nominalEndTime=window.end.isoformat()
-        )
-    return facets
+def parent_facet(dagster_run: dg.DagsterRun) -> parent_run.ParentRunFacet:
+    """Every asset run's parent: the Dagster run that built it."""
+    return parent_run.ParentRunFacet(
+        run=parent_run.Run(runId=dagster_run.run_id),
+        job=parent_run.Job(namespace=job_namespace(), name=dagster_run.job_name),
+    )
+
+
+def nominal_time_facet(
+    dagster_run: dg.DagsterRun, partitions_def: dg.PartitionsDefinition | None
+) -> nominal_time_run.NominalTimeRunFacet | None:
+    """The days a partitioned asset's run rebuilt, from the run's partition (range) tags."""
+    if not isinstance(partitions_def, dg.TimeWindowPartitionsDefinition):
+        return None
+    tags = dagster_run.tags
+    first = tags.get(ASSET_PARTITION_RANGE_START_TAG) or tags.get(PARTITION_NAME_TAG)
+    last = tags.get(ASSET_PARTITION_RANGE_END_TAG) or tags.get(PARTITION_NAME_TAG)
+    if first is None or last is None:
+        return None
+    return nominal_time_run.NominalTimeRunFacet(
+        nominalStartTime=partitions_def.time_window_for_partition_key(first).start.isoformat(),
+        nominalEndTime=partitions_def.time_window_for_partition_key(last).end.isoformat(),
+    )
 
 
 def _now() -> str:
@@ -111,18 +126,14 @@ class AssetRun:
 
     def failed(
         self,
-        error: BaseException | str,
+        message: str,
+        stack: str | None,
         inputs: list[InputDataset],
         outputs: list[OutputDataset],
         at: str | None = None,
         language: str = "python",
     ) -> RunEvent:
-        """FAIL with the error: a Python exception, or the message of a failed dbt model."""
-        if isinstance(error, BaseException):
-            message = str(error) or type(error).__name__
-            stack = "".join(traceback.format_exception(error))
-        else:
-            message, stack = error, None
+        """FAIL with the step's error: a Python exception's, or dbt's for a dbt model."""
         facet = error_message_run.ErrorMessageRunFacet(
             message=message, programmingLanguage=language, stackTrace=stack
         )

@@ -13,7 +13,7 @@ import dagster as dg
 from ettl_assets import settings
 from ettl_assets.catalog import SENSITIVITY_TAG, SOURCE_SYSTEMS, freshness_policy
 from ettl_assets.execution import BRONZE_OP_TAGS
-from ettl_assets.lineage_events.report_runs import with_report_lineage
+from ettl_assets.metadata import PATH
 from ettl_assets.reports import plots
 from ettl_assets.reports.gold_tables import read_gold
 from ettl_assets.reports.html_page import Plot, render_page
@@ -28,8 +28,8 @@ PERFORMANCE, ROUTES, WEATHER = (
     "fct_hourly_weather_delays",
 )
 READS = [dg.AssetKey(["gold", name]) for name in (PERFORMANCE, ROUTES, WEATHER)]
-# Metadata keys of its materialization: where the file is, as a path and as a link.
-PATH, URL = "path", "url"
+# Metadata keys of its materialization: where the file is, as a path (PATH) and as a link.
+URL = "url"
 
 
 def report_path() -> Path:
@@ -100,16 +100,12 @@ def write_report(path: Path) -> dict[str, str]:
 )
 def gold_report(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     path = report_path()
-
-    def materialize() -> dg.MaterializeResult:
-        facts = write_report(path)
-        context.log.info(f"gold report written to {path}")
-        return dg.MaterializeResult(
-            metadata={
-                PATH: dg.MetadataValue.path(str(path)),
-                URL: dg.MetadataValue.url(path.as_uri()),
-                **{name: dg.MetadataValue.text(value) for name, value in facts.items()},
-            }
-        )
-
-    return with_report_lineage(context, READS, path, materialize)
+    facts = write_report(path)
+    context.log.info(f"gold report written to {path}")
+    return dg.MaterializeResult(
+        metadata={
+            PATH: dg.MetadataValue.path(str(path)),
+            URL: dg.MetadataValue.url(path.as_uri()),
+            **{name: dg.MetadataValue.text(value) for name, value in facts.items()},
+        }
+    )

@@ -14,7 +14,7 @@ GOLD = "gold"
 
 def read_gold(name: str) -> pd.DataFrame:
     """Every row of gold.<name>; a daily mart's `flight_date` (a Hive folder) as a date."""
-    path = settings.warehouse_dir() / f"{GOLD}.db" / name
+    path = settings.table_dir(GOLD, name)
     if not path.is_dir():
         raise FileNotFoundError(f"{GOLD}.{name} has no files at {path}: materialize gold first")
     frame = ds.dataset(path, format="parquet", partitioning="hive").to_table().to_pandas()

@@ -7,8 +7,8 @@ dbt_project.yml splits them. Both build a whole date range in ONE dbt invocation
 only one JVM opens the metastore at a time (docs/design-decisions.md#d1,
 docs/design-decisions.md#d15), whichever way the run was started. No Dagster concurrency pool: a
 pool slot stays claimed when its run is killed, and then every later dbt step waits for it forever
-on a local instance, while the kernel releases the lock when its holder dies (README "When a run is
-killed").
+on a local instance, while the kernel releases the lock when its holder dies (docs/operations.md,
+"When a run is killed").
 """
 
 import json
@@ -21,14 +21,14 @@ from dagster_dbt import DbtCliInvocation, DbtCliResource, dbt_assets
 
 from ettl_assets import settings
 from ettl_assets.execution import DBT_OP_TAGS
-from ettl_assets.lineage_events.dbt_runs import emit_model_runs
-from ettl_assets.metadata import PREVIEW, rows_metadata
+from ettl_assets.metadata import COMPILED_SQL, PREVIEW, rows_metadata
 from ettl_assets.partitions import daily_partitions
 from ettl_assets.pii_key import export_pii_key
 from ettl_assets.reconciliation.checks import SilverReconciliation
 from ettl_assets.spark_class_archive import ensure_archive
 from ettl_assets.tiers import tier_of_key
 from ettl_assets.transform.column_metadata import RelationColumns, column_metadata
+from ettl_assets.transform.compiled_sql import compiled_sql
 from ettl_assets.transform.dbt_vars import dbt_vars_for_window
 from ettl_assets.transform.metastore_lock import embedded_metastore_lock
 from ettl_assets.transform.preview import table_preview
@@ -49,53 +49,36 @@ def with_run_metadata(
     invocation: DbtCliInvocation,
     window: dict[str, str] | None,
 ) -> Iterator[Any]:
-    """Add rows written (in the window), column schema and lineage, the dbt state and, for gold,
-    a preview of its first rows to each model's materialization; when dbt is done, send each
-    model's OpenLineage events."""
+    """Add rows written (in the window), column schema and lineage, the compiled SQL, the dbt
+    state and, for gold, a preview of its first rows to each model's materialization."""
     manifest = json.loads(dbt_project.manifest_path.read_text())
     relations = RelationColumns(manifest)
     tables = model_tables(manifest)
     state_dir = save_state(dbt_project.manifest_path)
     start, end = (window["start_date"], window["end_date"]) if window else (None, None)
     one_day = window is not None and len(context.partition_keys) == 1
-    recorded: dict[str, dict[str, Any]] = {}  # each built model's metadata, by unique_id
-    try:
-        for event in invocation.stream():
-            if isinstance(event, dg.Output):
-                key = context.asset_key_for_output(event.output_name)
-                table = tables[key]
-                rows = rows_in_window(table, start, end)
-                metadata = {
-                    **rows_metadata(rows, single_partition=window is None or one_day),
-                    STATE_METADATA_KEY: str(state_dir),
-                }
+    for event in invocation.stream():
+        if isinstance(event, dg.Output):
+            key = context.asset_key_for_output(event.output_name)
+            table = tables[key]
+            rows = rows_in_window(table, start, end)
+            metadata = {
+                **rows_metadata(rows, single_partition=window is None or one_day),
+                STATE_METADATA_KEY: str(state_dir),
+            }
+            try:
+                if sql := compiled_sql(manifest["nodes"][table.unique_id], invocation.target_path):
+                    metadata[COMPILED_SQL] = dg.MetadataValue.text(sql)
+                metadata |= column_metadata(relations, table.unique_id, invocation.target_path)
+            except Exception as exc:  # catalog metadata must never fail a run
+                context.log.warning(f"no column metadata for {table.unique_id}: {exc!r}")
+            if tier_of_key(key) == "gold":  # what people read: show it in the UI
                 try:
-                    metadata |= column_metadata(relations, table.unique_id, invocation.target_path)
-                except Exception as exc:  # catalog metadata must never fail a run
-                    context.log.warning(f"no column metadata for {table.unique_id}: {exc!r}")
-                if tier_of_key(key) == "gold":  # what people read: show it in the UI
-                    try:
-                        metadata[PREVIEW] = table_preview(table, start, end)
-                    except Exception as exc:  # a preview must never fail a run either
-                        context.log.warning(f"no preview for {table.unique_id}: {exc!r}")
-                recorded[table.unique_id] = metadata
-                event = event.with_metadata({**event.metadata, **metadata})
-            yield event
-    finally:  # failed models get their FAIL event before dbt's error stops the step
-        _emit_lineage(context, invocation, relations, recorded)
-
-
-def _emit_lineage(
-    context: dg.AssetExecutionContext,
-    invocation: DbtCliInvocation,
-    relations: RelationColumns,
-    recorded: dict[str, dict[str, Any]],
-) -> None:
-    try:  # lineage must never fail the run (nor hide dbt's own error)
-        run_results = invocation.get_artifact("run_results.json")
-        emit_model_runs(context, run_results, relations, recorded)
-    except Exception as exc:  # e.g. dbt died before writing run_results.json
-        context.log.warning(f"no OpenLineage events for this dbt step: {exc!r}")
+                    metadata[PREVIEW] = table_preview(table, start, end)
+                except Exception as exc:  # a preview must never fail a run either
+                    context.log.warning(f"no preview for {table.unique_id}: {exc!r}")
+            event = event.with_metadata({**event.metadata, **metadata})
+        yield event
 
 
 @contextmanager

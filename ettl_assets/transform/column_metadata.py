@@ -26,7 +26,7 @@ from ettl_assets.transform.translator import TieredTranslator
 
 def model_columns(node: Mapping[str, Any]) -> dict[str, str]:
     """A model's columns and types, from the Parquet files of its table."""
-    path = settings.warehouse_dir() / f"{node['schema']}.db" / node["alias"]
+    path = settings.table_dir(node["schema"], node["alias"])
     schema = ds.dataset(path, format="parquet", partitioning="hive").schema
     partition_by = node["config"].get("partition_by") or []
     partition_by = [partition_by] if isinstance(partition_by, str) else partition_by

@@ -27,7 +27,7 @@ class ModelTable:
 
     @property
     def path(self) -> Path:
-        return settings.warehouse_dir() / f"{self.schema}.db" / self.name
+        return settings.table_dir(self.schema, self.name)
 
 
 def model_tables(manifest: Mapping[str, Any]) -> dict[dg.AssetKey, ModelTable]:

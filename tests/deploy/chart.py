@@ -1,7 +1,7 @@
 """What the official Dagster chart makes of deploy/helm/values.yaml, where the tests need it.
 
-The chart itself cannot be rendered here (see README "Running on Kubernetes"), so each function
-names the chart template whose output it stands for.
+The chart itself cannot be rendered here (see docs/deployment.md, "Running on Kubernetes"), so
+each function names the chart template whose output it stands for.
 """
 
 from pathlib import Path

@@ -8,6 +8,8 @@ kubernetes-validate against a pinned Kubernetes release, strictly (no unknown fi
 """
 
 import re
+import shutil
+import tempfile
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -26,7 +28,6 @@ from dagster_k8s.job import DagsterK8sJobConfig, construct_dagster_k8s_job
 from dagster_shared import record  # Definitions is a record
 
 from ettl import cli, spark_server
-from ettl.launch import RunOutcome
 from ettl_assets import execution, settings
 from ettl_assets.automation import all_tiers_daily_job
 from ettl_assets.definitions import defs
@@ -90,17 +91,17 @@ def scheduled_run_tags() -> dict[str, str]:
 
 
 def ettl_backfill_run_tags(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    """The tags `ettl backfill --from-tier silver` launches its run with (the launch is caught)."""
-    launched: list[dict[str, str]] = []
-
-    def launch(asset_keys, start: str, end: str, tags: dict[str, str]) -> RunOutcome:
-        launched.append(tags)
-        return RunOutcome("caught", success=True, seconds=0.0, tiers={}, materialized=set())
-
-    monkeypatch.setattr("ettl.launch.launch", launch)
-    assert cli.main(["backfill", "--from-tier", "silver", "--start", DAY, "--end", DAY]) == 0
-    (tags,) = launched
-    return tags
+    """The tags of a run the daemon launches for `ettl backfill --from-tier silver` (which, on a
+    deployment with a daemon, submits a Dagster backfill): the backfill's tags and its id
+    (dagster/_core/execution/asset_backfill.py submits each run so)."""
+    with tempfile.TemporaryDirectory() as home:
+        shutil.copy(ROOT / "dagster_home" / "dagster.yaml", home)
+        monkeypatch.setenv("DAGSTER_HOME", home)
+        argv = ["backfill", "--from-tier", "silver", "--submit", "--start", DAY, "--end", DAY]
+        assert cli.main(argv) == 0
+        with dg.DagsterInstance.get() as instance:
+            (backfill,) = instance.get_backfills()
+    return {**backfill.tags, BACKFILL_ID_TAG: backfill.backfill_id}
 
 
 BACKFILL_CLASS = execution.BACKFILL_PRIORITY_CLASS

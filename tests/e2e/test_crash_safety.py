@@ -1,4 +1,4 @@
-"""A run killed at any moment needs no manual repair (README "When a run is killed").
+"""A run killed at any moment needs no manual repair (docs/operations.md#when-a-run-is-killed).
 
 One day is built in a data dir and Dagster instance of its own, by `ettl run` started five times:
 SIGKILL of its process group while bronze writes, Ctrl-C (SIGINT to the group, as a terminal

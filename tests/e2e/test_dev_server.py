@@ -200,7 +200,7 @@ def test_the_browser_shows_the_tier_groups_connected(dev_server, browser):
     assert shows_asset(shown, "stg_flights__flights")
     assert shows_asset(shown, "fct_daily_carrier_performance")
     screenshot(browser, "asset-graph-flights-path")
-    # Everything the report is built from, for the README.
+    # Everything the report is built from, for docs/getting-started.md.
     open_graph(
         browser,
         # Depth 4: airports -> stg_airports -> dim_airports -> route delays -> the report.

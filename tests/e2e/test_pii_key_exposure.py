@@ -2,6 +2,7 @@
 the platform writes (logs, Dagster's event log, compiled SQL, lineage events, crash logs), while
 and after a daily dbt step hashes personal data (docs/security.md)."""
 
+import logging
 import os
 import subprocess
 import sys
@@ -10,7 +11,10 @@ import threading
 import time
 from pathlib import Path
 
+import dagster as dg
+
 from ettl_assets import settings
+from ettl_assets.lineage_events.finished_runs import emit_run_lineage
 from ettl_assets.pii_key import PII_KEY_ENV
 from tests.e2e.helpers import ARTIFACTS, PROJECT_ROOT, materialize
 
@@ -124,6 +128,16 @@ def test_a_daily_dbt_step_hashes_with_a_key_no_other_process_or_file_shows(pipel
     with ProcessScanner(key) as scanner:
         output = materialize("silver/stg_passengers__bookings", DAY, "pii-key-exposure")
     assert "stg_passengers__bookings" in output
+    # Without a daemon nothing sends a `dagster asset materialize` run's OpenLineage events
+    # (docs/lineage.md): send them as the sensors would, so the events are scanned too.
+    from ettl_assets.definitions import defs
+
+    with dg.DagsterInstance.get() as instance:
+        (run,) = instance.get_runs(limit=1)
+        sent = emit_run_lineage(
+            instance, run.run_id, defs.resolve_asset_graph(), logging.getLogger(__name__)
+        )
+    assert sent > 0
     assert scanner.rounds > 50 and len(scanner.processes_seen) > 10, scanner.rounds
     assert scanner.our_jvms  # the embedded Spark that hashed ran while the scan went on
 

@@ -17,6 +17,7 @@ from dagster import AssetKey, DagsterEventType
 from ettl_assets import settings
 from ettl_assets.definitions import defs
 from ettl_assets.lineage_events.emitter import events_file
+from ettl_assets.lineage_events.finished_runs import EMITTER_TAG, SENT
 from ettl_assets.tiers import in_tiers
 from tests.e2e.conftest import LANDED, WINDOW
 from tests.e2e.helpers import (
@@ -210,6 +211,10 @@ def test_every_materialization_emitted_valid_openlineage_events_chained_by_datas
         for a in materializations(instance, pipeline["run_ids"])
         for s in ("START", "COMPLETE")
     }
+    # Sent by `ettl` when each run returned, once (lineage_events/finished_runs.py).
+    assert len(ours) == len(states)
+    for run_id in pipeline["run_ids"]:
+        assert instance.get_run_by_id(run_id).tags[EMITTER_TAG] == SENT
 
     completes = {e["job"]["name"]: e for e in ours if e["eventType"] == "COMPLETE"}
     window = completes["silver/stg_flights__flights"]["run"]["facets"]["nominalTime"]

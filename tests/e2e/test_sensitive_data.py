@@ -1,5 +1,5 @@
-"""Personal data stays in bronze: silver holds keyed hashes, gold aggregates (README "Sensitive
-data"). Reads what the session's pipeline run built (tests/e2e/conftest.py)."""
+"""Personal data stays in bronze: silver holds keyed hashes, gold aggregates (docs/security.md,
+"Sensitive data"). Reads what the session's pipeline run built (tests/e2e/conftest.py)."""
 
 import hashlib
 import hmac

@@ -2,7 +2,8 @@ import dagster as dg
 import pytest
 
 from ettl.backfill import tier_backfill
-from ettl.planner import Change, downstream_closure, minimal_backfill
+from ettl.planner import Change, minimal_backfill
+from ettl.selection import downstream
 from ettl_assets.definitions import defs
 from ettl_assets.tiers import tiers_from
 
@@ -32,14 +33,14 @@ def test_a_backfill_window_must_not_be_reversed():
 
 
 def test_downstream_of_a_silver_model_is_it_the_gold_built_on_it_and_the_report():
-    found = downstream_closure(GRAPH, [dg.AssetKey(["silver", "stg_weather__observations"])])
+    found = downstream(GRAPH, [dg.AssetKey(["silver", "stg_weather__observations"])])
     assert found == keys(
         "silver/stg_weather__observations", "gold/fct_hourly_weather_delays", "reports/gold_report"
     )
 
 
 def test_downstream_of_a_gold_mart_is_itself_and_the_report():
-    found = downstream_closure(GRAPH, [dg.AssetKey(["gold", "fct_daily_route_delays"])])
+    found = downstream(GRAPH, [dg.AssetKey(["gold", "fct_daily_route_delays"])])
     assert found == keys("gold/fct_daily_route_delays", "reports/gold_report")
 
 

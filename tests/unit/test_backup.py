@@ -20,9 +20,10 @@ from ettl.backup import catalog
 from ettl.backup.manifest import MANIFEST_NAME, Manifest
 from ettl.backup.restore import RestoreError, restore
 from ettl.backup.snapshot import BackupError, take_backup
-from ettl.backup.store import Progress
+from ettl.backup.store import ByteCount
 from ettl.backup.tables import SPARK_SCHEMA_KEY, _partition_type, spark_sql_type
 from ettl.cli import main
+from ettl.progress import progress
 from ettl_assets import settings
 from ettl_assets.bronze.registry import load_registry
 from ettl_assets.bronze.table_columns import bronze_columns, quarantine_columns
@@ -182,7 +183,7 @@ def test_round_trip_through_memory_restores_every_file_and_declares_gold_before_
     try:
         lines: list[str] = []
         take_backup(url, out=lines.append)
-        assert lines[-1].startswith("  copied 7/7 files")
+        assert lines[-1].startswith("  copied: 7/7 files")
         target = tmp_path / "restored"
         monkeypatch.setenv("ETTL_DATA_DIR", str(target))
         recorder = RecordingCatalog(monkeypatch)
@@ -342,11 +343,12 @@ def test_every_backed_up_byte_comes_from_the_warehouse(source, tmp_path):
 
 def test_progress_prints_each_tenth_and_the_end():
     lines: list[str] = []
-    progress = Progress("copied", 25, 25_000_000, lines.append)
-    for _ in range(25):
-        progress.advance(1_000_000)
-    assert len(lines) == 10 and lines[0] == "  copied 3/25 files (3.0 MB of 25.0 MB)"
-    assert lines[-1] == "  copied 25/25 files (25.0 MB of 25.0 MB)"
+    with progress("  copied", 25, write=lines.append) as advance:
+        copied = ByteCount(advance, 25_000_000)
+        for _ in range(25):
+            copied.advance(1_000_000)
+    assert len(lines) == 10 and lines[0] == "  copied: 3/25 files (3.0 MB of 25.0 MB)"
+    assert lines[-1] == "  copied: 25/25 files (25.0 MB of 25.0 MB)"
 
 
 def test_a_dbt_error_is_reduced_to_the_macros_own_message():

@@ -2,6 +2,7 @@
 out (Parquet, daily marts in flight_date=... folders)."""
 
 import base64
+import logging
 import re
 from html.parser import HTMLParser
 
@@ -12,6 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from ettl_assets.lineage_events.emitter import events_file
+from ettl_assets.lineage_events.finished_runs import emit_run_lineage
 from ettl_assets.reports.gold_report import URL, gold_report, report_path
 from ettl_assets.transform.preview import table_preview
 from ettl_assets.transform.row_counts import ModelTable, rows_in_window
@@ -72,8 +74,11 @@ class Images(HTMLParser):
 
 
 def test_the_report_is_one_self_contained_file_with_three_plots_from_gold(gold):
-    result = dg.materialize([gold_report])
-    assert result.success
+    with dg.instance_for_test() as instance:
+        result = dg.materialize([gold_report], instance=instance)
+        assert result.success
+        graph = dg.Definitions(assets=[gold_report]).resolve_asset_graph()
+        sent = emit_run_lineage(instance, result.run_id, graph, logging.getLogger("test"))
     path = report_path()
     assert path == gold / "reports" / "gold_report.html"
     page = path.read_text()
@@ -96,7 +101,7 @@ def test_the_report_is_one_self_contained_file_with_three_plots_from_gold(gold):
 
     # Like every materialization: OpenLineage START and COMPLETE, gold tables in, the file out.
     events = read_events(events_file())
-    assert [e["eventType"] for e in events] == ["START", "COMPLETE"]
+    assert sent == 2 and [e["eventType"] for e in events] == ["START", "COMPLETE"]
     assert [validation_errors(e) for e in events] == [[], []]
     assert {i["name"] for i in events[1]["inputs"]} == {
         "gold.fct_daily_carrier_performance", "gold.fct_daily_route_delays",

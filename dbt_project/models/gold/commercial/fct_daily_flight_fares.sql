@@ -51,8 +51,9 @@ final as (
         by_fare_class.avg_fare_usd,
         -- Seats of the aircraft flown (NULL when its tail number is not in the registry).
         planes.seat_count,
-        sum(by_fare_class.bookings) over (partition by by_fare_class.flight_id)
-            / planes.seat_count as channel_load_factor,
+        sum(by_fare_class.bookings) over (
+            partition by by_fare_class.flight_id
+        ) / planes.seat_count as channel_load_factor,
         by_fare_class.flight_date  -- partition column, last (docs/design-decisions.md#d4)
 
     from by_fare_class

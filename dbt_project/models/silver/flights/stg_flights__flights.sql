@@ -3,7 +3,7 @@ with
 source as (
 
     select * from {{ source('bronze', 'flights') }}
-    where {{ in_partition_window('partition_date') }}
+    where {{ in_partition_window(bronze_partition_column()) }}
 
 ),
 
@@ -14,8 +14,8 @@ renamed as (
         upper(trim(carrier)) as carrier_code,
         -- Until 2013-06-30 the export sent the number ("1545"), since then the designator
         -- ("UA1545"). The carrier prefix is cut off, not read past: "B61" is B6 flight 1, not
-        -- 61. A value that is not a number then casts to NULL (ANSI mode is off, docs/design-decisions.md#d5): the
-        -- flight_number_parsed test catches it.
+        -- 61. A value that is not a number then casts to NULL (ANSI mode is off,
+        -- docs/design-decisions.md#d5): the flight_number_parsed test catches it.
         upper(trim(flight)) as flight_designator,
         cast(
             case
@@ -56,15 +56,18 @@ renamed as (
 
 deduplicated as (
 
-    {{ deduplicate('renamed', ['carrier_code', 'flight_number', 'origin_airport_code', 'scheduled_departure_at']) }}
+    {{ deduplicate('renamed', [
+        'carrier_code', 'flight_number', 'origin_airport_code', 'scheduled_departure_at'
+    ]) }}
 
 ),
 
 final as (
 
     select
-        {{ surrogate_key(['carrier_code', 'flight_number', 'origin_airport_code', 'scheduled_departure_at']) }}
-            as flight_id,
+        {{ surrogate_key([
+            'carrier_code', 'flight_number', 'origin_airport_code', 'scheduled_departure_at'
+        ]) }} as flight_id,
         carrier_code,
         flight_number,
         flight_designator,

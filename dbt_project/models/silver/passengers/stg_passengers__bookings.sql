@@ -8,7 +8,7 @@ source as (
         _source_file,
         _ingested_at
     from {{ source('bronze', 'passengers') }}
-    where {{ in_partition_window('partition_date') }}
+    where {{ in_partition_window(bronze_partition_column()) }}
 
 ),
 
@@ -53,8 +53,9 @@ final as (
 
     select
         booking_id,
-        {{ surrogate_key(['carrier_code', 'flight_number', 'origin_airport_code', 'scheduled_departure_at']) }}
-            as flight_id,
+        {{ surrogate_key([
+            'carrier_code', 'flight_number', 'origin_airport_code', 'scheduled_departure_at'
+        ]) }} as flight_id,
         carrier_code,
         flight_number,
         origin_airport_code,

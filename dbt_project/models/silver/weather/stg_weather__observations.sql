@@ -3,7 +3,7 @@ with
 source as (
 
     select * from {{ source('bronze', 'weather') }}
-    where {{ in_partition_window('partition_date') }}
+    where {{ in_partition_window(bronze_partition_column()) }}
 
 ),
 
