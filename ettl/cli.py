@@ -23,6 +23,8 @@ ettl spark-server start|stop|status [--cluster]
 ettl backup [--to URL]            bronze and gold, files + table definitions, to a backup
                                   (default data/backups/<UTC time>/; any fsspec URL)
 ettl restore --from URL           a backup into an empty warehouse; its tables declared to Spark
+ettl reconcile [--start D] [--end D] [--source S]
+                                  every row accounted for, tier to tier: the ledger, a table a day
 """
 
 import argparse
@@ -372,6 +374,12 @@ def spark_server(args: argparse.Namespace) -> int:
     return 0
 
 
+def reconcile(args: argparse.Namespace) -> int:
+    from ettl.reconcile import print_reconciliation
+
+    return print_reconciliation(args.start, args.end, args.source)
+
+
 def status(args: argparse.Namespace) -> int:
     from ettl.run_reaper import repair
     from ettl.status import status_sections
@@ -546,6 +554,11 @@ def main(argv: list[str] | None = None) -> int:
     command.add_argument("--from", dest="source", metavar="URL", required=True,
                          help="the backup's location, as given to `ettl backup --to`")  # fmt: skip
     command.set_defaults(handler=restore)
+    command = commands.add_parser("reconcile", help="the reconciliation ledger, a table per day")
+    command.add_argument("--start", type=_day, help="first day (incl.; default: the first)")
+    command.add_argument("--end", type=_day, help="last day (incl.; default: the last)")
+    command.add_argument("--source", help="one source (default: all)")
+    command.set_defaults(handler=reconcile)
     args = parser.parse_args(argv)
     try:
         settings.export_environment()

@@ -37,6 +37,7 @@ EXERCISED: list[tuple[str, str, str]] = [
     ("ettl lineage", "tests/e2e/test_pipeline.py", '"ettl"), "lineage"'),
     ("ettl status", "tests/e2e/test_crash_safety.py", '"ettl"), "status"'),
     ("ettl backup", "tests/e2e/test_backup.py", 'ettl("backup", "--to"'),
+    ("ettl reconcile", "tests/e2e/test_when_sources_misbehave.py", 'ettl("reconcile", "--start"'),
     ("ettl restore", "tests/e2e/test_backup.py", 'ettl("restore", "--from"'),
     ("ettl spark-server start", "tests/e2e/test_cluster_deployment.py", '"spark-server", "start"'),
     (

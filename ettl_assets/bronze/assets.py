@@ -53,6 +53,9 @@ DATA_FILE_NAME = "part-0.parquet"
 FINGERPRINT_KEY = b"ettl.fingerprint"
 DELIVERED_SCHEMA_KEY = b"ettl.delivered_schema"
 QUARANTINED_KEY = b"ettl.rows_quarantined"
+# Per-partition metadata of a delivered day (read by ettl_assets/reconciliation/window.py).
+DAY_ROWS_DELIVERED = "day_rows_delivered"
+DAY_ROWS_QUARANTINED = "day_rows_quarantined"
 # Per-partition metadata of a day the source delivered no file for, and how it is reported.
 DELIVERED = "delivered"
 NO_DELIVERY_LINE = "no delivery:"
@@ -68,8 +71,14 @@ def _partition_dir(
 ) -> Path:
     """A table's folder, or a daily source's partition folder in it when `day` is given; in
     `bronze_dir` (a Warehouse resource's), by default the configured one."""
-    table_dir = (bronze_dir or settings.bronze_dir()) / table_name
-    return table_dir / f"{PARTITION_COLUMN}={day}" if spec.is_daily and day else table_dir
+    if spec.is_daily and day:
+        return daily_partition_dir(table_name, day, bronze_dir)
+    return (bronze_dir or settings.bronze_dir()) / table_name
+
+
+def daily_partition_dir(table_name: str, day: str, bronze_dir: Path | None = None) -> Path:
+    """The one layout of a day in a daily bronze table (Hive-style, as Spark reads it)."""
+    return (bronze_dir or settings.bronze_dir()) / table_name / f"{PARTITION_COLUMN}={day}"
 
 
 def bronze_file(spec: SourceSpec, day: str | None = None, bronze_dir: Path | None = None) -> Path:
@@ -330,6 +339,11 @@ def ingest_partitions(
             )
             context.add_asset_metadata({DELIVERED: False}, partition_key=day)
             continue
+        if day is not None:  # each day's own counts, for the reconciliation ledger
+            context.add_asset_metadata(
+                {DAY_ROWS_DELIVERED: item.rows_in, DAY_ROWS_QUARANTINED: item.rows_quarantined},
+                partition_key=day,
+            )
         context.log.info(
             f"[{position}/{len(days)}] {spec.name} {day or 'snapshot'}: {item.rows} rows "
             f"{'written' if item.rewritten else 'unchanged'}, {item.rows_quarantined} "

@@ -23,6 +23,7 @@ from ettl_assets.execution import DBT_OP_TAGS
 from ettl_assets.metadata import COMPILED_SQL, PREVIEW, rows_metadata
 from ettl_assets.partitions import daily_partitions
 from ettl_assets.pii_key import PII_KEY_ENV
+from ettl_assets.reconciliation.checks import SilverReconciliation
 from ettl_assets.resources import PiiKey, SparkEngine, Warehouse
 from ettl_assets.tiers import tier_of_key
 from ettl_assets.transform.column_metadata import RelationColumns, column_metadata
@@ -113,10 +114,12 @@ def daily_dbt_models(
     dbt_vars = dbt_vars_for_window(context.partition_time_window)
     context.log.info(f"dbt window: {dbt_vars}")
     key = pii_key.read()  # silver hashes personal data with it; fails here, clearly, if missing
+    # What silver must hold per day, from bronze and the named rules (docs/reconciliation.md).
+    ledger = SilverReconciliation(context, dbt_vars)
     with spark_for_dbt(context, spark, warehouse) as env:
-        args = [*DBT_BUILD, "--vars", json.dumps(dbt_vars)]
+        args = [*DBT_BUILD, "--vars", json.dumps({**dbt_vars, **ledger.dbt_vars})]
         invocation = dbt.cli(args, context=context, env={**env, PII_KEY_ENV: key})
-        yield from with_run_metadata(context, invocation, dbt_vars)
+        yield from ledger.checked(context, with_run_metadata(context, invocation, dbt_vars))
 
 
 @dbt_assets(**COMMON, exclude=DAILY_SELECTOR, name="reference_dbt_models")

@@ -8,6 +8,7 @@ import json
 import os
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from ettl_samples.landing import SOURCE_CHANGE_DAY
@@ -127,3 +128,44 @@ def test_gold_facts_equal_pandas_across_the_shape_change(pipeline):
     assert "Done: 2013-06-30..2013-07-01 materialized." in output
     for table in sorted(GOLD_ORACLES):
         assert_gold_fact_matches_pandas(table, SHAPE_CHANGE_DAYS)
+
+
+LOSSY_DAY = "2013-01-12"  # no test builds its weather chain
+WEATHER_MODEL = Path(__file__).resolve().parents[2] / (
+    "dbt_project/models/silver/weather/stg_weather__observations.sql"
+)
+WINDOW_FILTER = "    from deduplicated\n    where {{ in_partition_window('observation_date') }}\n"
+
+
+def test_a_silver_model_losing_rows_fails_reconciliation_and_blocks_gold(pipeline, instance):
+    """A silver model that drops rows by no documented rule (here: every noon observation):
+    the ledger's check on it fails at ERROR naming source, day, hop and count, `ettl reconcile`
+    shows it, and gold is not built for the day. The count is taken from the landing file."""
+    land(LOSSY_DAY)  # the same files the year test landed; so this test also runs alone
+    landed = pd.read_json(LANDING / "weather" / f"{LOSSY_DAY}.jsonl", lines=True)
+    noon_rows = int((landed["hour"] == 12).sum())
+    assert noon_rows > 0
+    correct = WEATHER_MODEL.read_text()
+    assert WINDOW_FILTER in correct
+    try:
+        lossy = WINDOW_FILTER.rstrip("\n") + " and observation_hour != 12\n"
+        WEATHER_MODEL.write_text(correct.replace(WINDOW_FILTER, lossy))
+        ettl("run", "--skip-landing", "--source", "weather", "--start", LOSSY_DAY,
+             "--end", LOSSY_DAY, log_name="weather-loses-rows", expected_exit=1)  # fmt: skip
+    finally:
+        WEATHER_MODEL.write_text(correct)
+
+    checks = check_evaluations(instance, latest_run_id(instance))
+    check = checks["silver/stg_weather__observations:weather_rows_reconciled"]
+    assert not check.passed and check.severity.value == "ERROR"
+    (unexplained,) = check.metadata["unexplained"].value
+    assert unexplained.startswith(
+        f"weather {LOSSY_DAY} silver stg_weather__observations rows: {noon_rows} unexplained"
+    )
+    assert LOSSY_DAY in dates_in("silver", "stg_weather__observations", "observation_date")
+    assert LOSSY_DAY not in dates_in("gold", "fct_hourly_weather_delays", "flight_date")
+
+    report = ettl("reconcile", "--start", LOSSY_DAY, "--end", LOSSY_DAY, "--source", "weather",
+                  log_name="reconcile-lossy-day", expected_exit=1)  # fmt: skip
+    assert f"{noon_rows}  FAIL" in report
+    assert f"weather {LOSSY_DAY} silver stg_weather__observations rows: {noon_rows}" in report

@@ -1,0 +1,157 @@
+"""The ledger's ERROR asset checks: one per daily silver model, one per gold fact.
+
+Silver: each daily silver model has a dbt test, `rows_reconciled`, comparing the rows it holds
+per day with what its bronze minus the named rules leaves (computed here before dbt runs and
+passed as a var). dbt runs it between the silver model and the gold built on it, so a failure
+skips that gold in the same `dbt build`; dagster-dbt reports it as an ERROR, blocking check, to
+which the dbt step adds the ledger rows as metadata.
+
+Gold: a multi-asset check after the dbt step compares each fact's per-day sums with its
+silver model's. Both append their rows to audit.reconciliation.
+"""
+
+import json
+import time
+from collections.abc import Iterator, Mapping
+from datetime import date, timedelta
+from typing import Any
+
+import dagster as dg
+
+from ettl_assets.reconciliation import store
+from ettl_assets.reconciliation.ledger import Entry
+from ettl_assets.reconciliation.report import failures, hops, report_lines
+from ettl_assets.reconciliation.rules import GOLD_FACTS
+from ettl_assets.reconciliation.window import (
+    SilverPlan,
+    expected_rows,
+    gold_ledger,
+    plan_silver,
+    silver_ledger,
+    tables_by_name,
+)
+from ettl_assets.transform.project import dbt_project
+from ettl_assets.transform.row_counts import model_tables
+
+RECONCILED_TEST = "rows_reconciled"  # <source>_rows_reconciled: dbt_project/tests/generic/
+EXPECTED_ROWS_VAR = "reconciliation_expected_rows"  # {model: {day: rows}}, read by that test
+GOLD_CHECK = "rows_reconciled"
+
+
+def check_metadata(entries: list[Entry]) -> dict[str, Any]:
+    found = hops(entries)
+    return {
+        "unexplained": dg.MetadataValue.json(failures(found)),
+        "ledger": dg.MetadataValue.md("```\n" + "\n".join(report_lines(found)) + "\n```"),
+        "query": dg.MetadataValue.text(
+            "select * from audit.reconciliation order by day, source, tier"
+        ),
+    }
+
+
+class SilverReconciliation:
+    """The silver ledger of one dbt step: planned from bronze before dbt, checked after."""
+
+    def __init__(self, context: dg.AssetExecutionContext, window: Mapping[str, str]) -> None:
+        began = time.monotonic()
+        self.start = date.fromisoformat(window["start_date"])
+        self.end = date.fromisoformat(window["end_date"])
+        self.plans: dict[str, SilverPlan] = {
+            plan.rules.model: plan for plan in plan_silver(context.instance, self.start, self.end)
+        }
+        self.entries: list[Entry] = []
+        # audit.reconciliation is declared over this folder: Spark warns, with a stack trace,
+        # about a table location that does not exist yet.
+        store.ledger_dir().mkdir(parents=True, exist_ok=True)
+        self.seconds = time.monotonic() - began  # what the ledger adds to the step, in Python
+        context.log.info(
+            f"reconciliation: silver's expected rows from bronze in {self.seconds:.2f} s"
+        )
+
+    @property
+    def dbt_vars(self) -> dict[str, Any]:
+        return {EXPECTED_ROWS_VAR: expected_rows(list(self.plans.values()))}
+
+    def checked(self, context: dg.AssetExecutionContext, events: Iterator[Any]) -> Iterator[Any]:
+        """The dbt step's events, each `rows_reconciled` result with its model's ledger; the
+        ledger is stored when dbt is done, also when it failed (that is when it matters)."""
+        tables = model_tables(json.loads(dbt_project.manifest_path.read_text()))
+        try:
+            for event in events:
+                if (
+                    isinstance(event, dg.AssetCheckResult)
+                    and (event.check_name or "").endswith(RECONCILED_TEST)
+                    and event.asset_key in tables
+                    and (plan := self.plans.get(tables[event.asset_key].name))
+                ):
+                    began = time.monotonic()
+                    entries = silver_ledger(plan, tables[event.asset_key], self.start, self.end)
+                    self.entries += entries
+                    self.seconds += time.monotonic() - began
+                    event = event.with_metadata({**event.metadata, **check_metadata(entries)})
+                yield event
+        finally:
+            try:  # the ledger must never hide dbt's own error
+                began = time.monotonic()
+                store.append(self.entries, context.run.run_id, self.start, self.end, "silver")
+                self.seconds += time.monotonic() - began
+                context.log.info(
+                    f"reconciliation: silver ledger stored, {self.seconds:.2f} s in all"
+                )
+            except Exception as exc:
+                context.log.warning(f"reconciliation ledger not stored: {exc!r}")
+
+
+def run_window(run: dg.DagsterRun) -> tuple[date, date] | None:
+    """[start, end) of the run's partitions (a range run or a single partition)."""
+    tags = run.tags
+    first = tags.get("dagster/asset_partition_range_start") or tags.get("dagster/partition")
+    last = tags.get("dagster/asset_partition_range_end") or tags.get("dagster/partition")
+    if not first or not last:
+        return None
+    return date.fromisoformat(first), date.fromisoformat(last) + timedelta(days=1)
+
+
+def gold_reconciliation_check() -> dg.AssetChecksDefinition:
+    """The gold facts' ledger check (one result per fact the run selected)."""
+    tables = model_tables(json.loads(dbt_project.manifest_path.read_text()))
+    keys = {table.name: key for key, table in tables.items() if table.name in GOLD_FACTS}
+    specs = [
+        dg.AssetCheckSpec(
+            GOLD_CHECK,
+            asset=keys[fact],
+            # Not blocking: only the report reads gold, and waiting for this step would add a
+            # step's start (~3 s) to every run's critical path (docs/reconciliation.md "Cost").
+            # A difference still fails the check at ERROR, in the UI and `ettl reconcile`.
+            blocking=False,
+            description="Every day's sums carried over from silver (flights scheduled; "
+            "bookings and revenue), differences explained by a named rule "
+            "(docs/reconciliation.md).",
+        )
+        for fact in GOLD_FACTS
+    ]
+
+    @dg.multi_asset_check(specs=specs, can_subset=True, name="gold_reconciliation")
+    def _gold_reconciliation(context: dg.AssetCheckExecutionContext) -> Iterator[Any]:
+        began = time.monotonic()
+        window = run_window(context.run)
+        by_name = tables_by_name(tables)
+        selected = {k.asset_key: k for k in context.selected_asset_check_keys}
+        facts = {tables[key].name for key in selected}
+        entries = gold_ledger(by_name, *window, facts) if window else []
+        if window:
+            store.append(entries, context.run.run_id, *window, "gold")
+        context.log.info(f"reconciliation: gold ledger in {time.monotonic() - began:.2f} s")
+        for key in selected:
+            fact_entries = [e for e in entries if e.asset == tables[key].name]
+            metadata = check_metadata(fact_entries) if window else {}
+            yield dg.AssetCheckResult(
+                asset_key=key,
+                check_name=GOLD_CHECK,
+                passed=window is None or not failures(hops(fact_entries)),
+                severity=dg.AssetCheckSeverity.ERROR,
+                metadata=metadata,
+                description=None if window else "not a partitioned run: no day to reconcile",
+            )
+
+    return _gold_reconciliation
