@@ -67,15 +67,21 @@ def reports_dir(root: Path | None = None) -> Path:
     return (root or data_dir()) / "reports"
 
 
+def table_location(schema: str, name: str = "") -> str:
+    """Spark's rule for a managed table's folder relative to the warehouse, `<schema>.db/<name>`
+    (the database's own folder without a name). Bronze, which Python writes, follows the same
+    rule, so every tier sits side by side; backups record it."""
+    return f"{schema}.db/{name}" if name else f"{schema}.db"
+
+
 def schema_dir(schema: str, root: Path | None = None) -> Path:
-    """Spark's folder of a database, `<warehouse>/<schema>.db`. Bronze, which Python writes,
-    follows the same rule, so every tier sits side by side."""
-    return warehouse_dir(root) / f"{schema}.db"
+    """A database's folder in the warehouse."""
+    return warehouse_dir(root) / table_location(schema)
 
 
 def table_dir(schema: str, name: str, root: Path | None = None) -> Path:
-    """A table's folder (Spark's rule for a managed table)."""
-    return schema_dir(schema, root) / name
+    """A table's folder."""
+    return warehouse_dir(root) / table_location(schema, name)
 
 
 def bronze_dir(root: Path | None = None) -> Path:

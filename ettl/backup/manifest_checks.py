@@ -21,6 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from ettl.backup.spark_types import SparkTypeError, parse_spark_type
+from ettl_assets.settings import table_location
 
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
 SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -87,7 +88,7 @@ def _check_table(table: Any, where: str) -> None:
     ):
         problem = "not the last columns of the table (after at least one data column)"
         raise ManifestFieldError(f"{where}.partition_columns", f"{_show(partitions)} are {problem}")
-    location = f"{table['schema']}.db/{table['name']}"
+    location = table_location(table["schema"], table["name"])
     _string(table, "location", f"{where}.location", _one_of((location,), location))
     files = _list(table["files"], f"{where}.files")
     paths: set[str] = set()

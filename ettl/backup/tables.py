@@ -26,6 +26,7 @@ from ettl_assets.bronze.table_columns import (
     quarantine_columns,
     spark_type,
 )
+from ettl_assets.settings import table_location
 
 SPARK_SCHEMA_KEY = b"org.apache.spark.sql.parquet.row.metadata"  # set by Spark's Parquet writer
 HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"  # the folder name Spark gives a NULL partition value
@@ -71,7 +72,7 @@ def tables_to_back_up(
     """Every bronze table of the registry (with its quarantine table) and every gold table
     folder, plus a note for each folder that is left out and why."""
     tables, skipped = [], []
-    bronze = warehouse / "bronze.db"
+    bronze = warehouse / table_location("bronze")
     for spec in specs:
         for name, columns in (
             (spec.name, bronze_columns(spec)),
@@ -84,11 +85,13 @@ def tables_to_back_up(
     known = {t.name for t in tables}
     for folder in _table_folders(bronze):
         if folder.name not in known:
-            skipped.append(f"bronze.db/{folder.name}: not a table of the source registry")
-    for folder in _table_folders(warehouse / "gold.db"):
+            skipped.append(f"{table_location('bronze', folder.name)}: not a table of the "
+                           "source registry")  # fmt: skip
+    for folder in _table_folders(warehouse / table_location("gold")):
         files = data_files(folder)
         if not files:  # a table dbt created but never filled: the next dbt run creates it again
-            skipped.append(f"gold.db/{folder.name}: no data files to read its columns from")
+            skipped.append(f"{table_location('gold', folder.name)}: no data files to read its "
+                           "columns from")  # fmt: skip
             continue
         tables.append(TableFiles(folder.name, "gold", folder, tuple(files)))
     return tables, skipped

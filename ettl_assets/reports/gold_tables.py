@@ -17,7 +17,7 @@ GOLD = "gold"
 def read_gold(name: str, warehouse_dir: Path | None = None) -> pd.DataFrame:
     """Every row of gold.<name>; a daily mart's `flight_date` (a Hive folder) as a date. From
     `warehouse_dir` (a Warehouse resource's), by default the configured one."""
-    path = (warehouse_dir or settings.warehouse_dir()) / f"{GOLD}.db" / name
+    path = (warehouse_dir or settings.warehouse_dir()) / settings.table_location(GOLD, name)
     if not path.is_dir():
         raise FileNotFoundError(f"{GOLD}.{name} has no files at {path}: materialize gold first")
     frame = ds.dataset(path, format="parquet", partitioning="hive").to_table().to_pandas()
