@@ -18,6 +18,7 @@ from typing import Any
 
 import dagster as dg
 
+from ettl_assets.execution import BRONZE_OP_TAGS
 from ettl_assets.reconciliation import store
 from ettl_assets.reconciliation.ledger import Entry
 from ettl_assets.reconciliation.report import failures, hops, report_lines
@@ -131,7 +132,12 @@ def gold_reconciliation_check() -> dg.AssetChecksDefinition:
         for fact in GOLD_FACTS
     ]
 
-    @dg.multi_asset_check(specs=specs, can_subset=True, name="gold_reconciliation")
+    @dg.multi_asset_check(
+        specs=specs,
+        can_subset=True,
+        name="gold_reconciliation",
+        op_tags=BRONZE_OP_TAGS,  # a small pod on Kubernetes: pyarrow over a few files
+    )
     def _gold_reconciliation(context: dg.AssetCheckExecutionContext) -> Iterator[Any]:
         began = time.monotonic()
         window = run_window(context.run)
