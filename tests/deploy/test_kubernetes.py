@@ -94,9 +94,11 @@ def ettl_backfill_run_tags(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     """The tags of a run the daemon launches for `ettl backfill --from-tier silver` (which, on a
     deployment with a daemon, submits a Dagster backfill): the backfill's tags and its id
     (dagster/_core/execution/asset_backfill.py submits each run so)."""
-    with tempfile.TemporaryDirectory() as home:
+    # Its own patch, undone when the block ends: the test's monkeypatch would restore, at
+    # teardown, the DAGSTER_HOME of the test's instance_for_test, a folder gone by then.
+    with tempfile.TemporaryDirectory() as home, pytest.MonkeyPatch.context() as patch:
         shutil.copy(ROOT / "dagster_home" / "dagster.yaml", home)
-        monkeypatch.setenv("DAGSTER_HOME", home)
+        patch.setenv("DAGSTER_HOME", home)
         argv = ["backfill", "--from-tier", "silver", "--submit", "--start", DAY, "--end", DAY]
         assert cli.main(argv) == 0
         with dg.DagsterInstance.get() as instance:
