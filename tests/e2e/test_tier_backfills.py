@@ -45,9 +45,12 @@ def bronze_files() -> dict[str, tuple[int, bytes]]:
 
 def range_tags(instance, run_id: str) -> tuple[str, str]:
     """The run's partition range, from Dagster's tags; it carries no `ettl/` tag but the
-    progress watcher's `ettl/launch`."""
+    progress watcher's `ettl/launch` and the lineage sender's `ettl/openlineage`."""
     tags = instance.get_run_by_id(run_id).tags
-    assert [tag for tag in tags if tag.startswith("ettl/")] == ["ettl/launch"]
+    assert sorted(tag for tag in tags if tag.startswith("ettl/")) == [
+        "ettl/launch",
+        "ettl/openlineage",
+    ]
     return tags[ASSET_PARTITION_RANGE_START_TAG], tags[ASSET_PARTITION_RANGE_END_TAG]
 
 
