@@ -36,8 +36,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -57,6 +56,7 @@ from ettl.progress import Advance, progress  # noqa: E402
 from ettl_assets import spark_class_archive  # noqa: E402
 from ettl_assets.bronze.registry import SourceSpec  # noqa: E402
 from ettl_assets.bronze.table_columns import AUDIT_FIELDS  # noqa: E402
+from ettl_assets.settings import temporary_environment  # noqa: E402
 from ettl_assets.spark_settings import ENGINE  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -254,19 +254,9 @@ def interleaved(
 
 
 # ------------------------------------------------------------------------------------ P1
-@contextmanager
-def data_dirs(data: Path, landing: Path) -> Iterator[None]:
+def data_dirs(data: Path, landing: Path):
     """The in-process ingest reads ETTL_DATA_DIR and ETTL_LANDING_ROOT on every call."""
-    saved = {key: os.environ.get(key) for key in ("ETTL_DATA_DIR", "ETTL_LANDING_ROOT")}
-    os.environ.update(ETTL_DATA_DIR=str(data), ETTL_LANDING_ROOT=str(landing))
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    return temporary_environment({"ETTL_DATA_DIR": str(data), "ETTL_LANDING_ROOT": str(landing)})
 
 
 def typed_pyarrow_ingest(spec: SourceSpec, landing: Path, target: Path, run_id: str) -> int:

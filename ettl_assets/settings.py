@@ -6,6 +6,8 @@ directory, the Dagster UI and the tests must all see the same metastore and ware
 """
 
 import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 from ettl_assets import project_config
@@ -131,3 +133,23 @@ def export_environment() -> None:
     project_config.export_environment(project_config.load())
     os.environ.setdefault(DAGSTER_HOME_ENV, str(dagster_home()))
     export_java_options()
+
+
+@contextmanager
+def temporary_environment(env: Mapping[str, str]) -> Iterator[None]:
+    """`env` in os.environ for the block, the former values restored after it.
+
+    For what reads the environment when it starts and takes none of its own: dagster-dbt 0.29's
+    `cli()` copies os.environ into the dbt process it starts, so the step process (and importing
+    the code location) keeps its own environment.
+    """
+    former = {name: os.environ.get(name) for name in env}
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        for name, value in former.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value

@@ -10,8 +10,7 @@ an image builds it with `dagster-dbt project prepare-and-package`.
 import os
 import shutil
 import sys
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from functools import cached_property
 from importlib.metadata import version as installed_version
 from pathlib import Path
@@ -24,26 +23,6 @@ from ettl_assets import project_config, settings
 
 # The dbt installed next to this interpreter, so a non-activated .venv (and `make`) finds it.
 DBT_EXECUTABLE = shutil.which("dbt", path=str(Path(sys.executable).parent)) or "dbt"
-
-
-@contextmanager
-def _environment_of_dbt(env: Mapping[str, str]) -> Iterator[None]:
-    """`env` in the environment dagster-dbt copies for the dbt process it starts.
-
-    dagster-dbt 0.29 builds the dbt process's environment from os.environ when `cli()` starts
-    it and takes no environment of its own, so the values are set for that call only and the
-    former ones restored: the step process (and importing the code location) keeps its own.
-    """
-    former = {name: os.environ.get(name) for name in env}
-    os.environ.update(env)
-    try:
-        yield
-    finally:
-        for name, value in former.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 class InstalledDbtCli(DbtCliResource):
@@ -76,7 +55,7 @@ class InstalledDbtCli(DbtCliResource):
         (ETTL_DATA_DIR, ETTL_FIRST_DAY, ETTL_TIMEZONE) and `env` (what the step adds: the data
         dir of its warehouse resource, the PII key, the Spark options)."""
         configured = project_config.environment(project_config.load())
-        with _environment_of_dbt({**configured, **(env or {})}):
+        with settings.temporary_environment({**configured, **(env or {})}):
             return super().cli(args, **kwargs)
 
 
@@ -125,7 +104,7 @@ def prepare_if_dev(project: DbtProject) -> None:
     env = project_config.environment(project_config.load())
     if Path(DBT_EXECUTABLE).is_absolute():
         env["PATH"] = f"{Path(DBT_EXECUTABLE).parent}{os.pathsep}{os.environ.get('PATH', '')}"
-    with _environment_of_dbt(env):
+    with settings.temporary_environment(env):
         project.prepare_if_dev()
 
 
