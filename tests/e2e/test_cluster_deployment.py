@@ -278,24 +278,30 @@ def test_two_claims_in_the_same_instant_can_both_win_the_last_slot(pool_instance
     """Dagster 1.13.27 claims a slot with SELECT ... FOR UPDATE SKIP LOCKED and then an UPDATE
     of the row it found, on an AUTOCOMMIT connection: the row lock ends with the SELECT. Two
     claimers that both select before either updates are both told CLAIMED (the row keeps the
-    last one). Here each claimer waits for the other before it queues its step and before it
-    updates the row, which makes that interleaving certain; without the waits it happened in
-    about 1 round of 3 here.
+    last one); without any help that happened in about 1 round of 3 here. The claimers below
+    make that interleaving certain:
+    - both open their instance, then meet (a spawned process takes seconds to import dagster,
+      more on a loaded machine, and the later meetings wait for the claim alone);
+    - both meet before they queue their step, so both saw the slot free and both are assigned;
+    - the first selects the slot row, then the second (two SELECTs at the very same moment
+      would make one skip the other's locked row: that broke this test once on a loaded CI
+      machine);
+    - both meet before they update the row.
     So on PostgreSQL too, a pool does not keep two steps started in the same instant apart,
     and the embedded Spark keeps its file lock (transform/metastore_lock.py). If a Dagster
-    release makes the claim atomic, the second claimer is refused and this test fails: the
-    pool alone would then suffice."""
+    release makes the claim atomic (the row locked until the update), the second claimer skips
+    the row, is refused, and this test fails: the pool alone would then suffice."""
     spawn = multiprocessing.get_context("spawn")
-    barrier, results = spawn.Barrier(2, timeout=30), spawn.Queue()
+    meeting, first_selected, results = spawn.Barrier(2), spawn.Event(), spawn.Queue()
     run_ids = [str(uuid.uuid4()) for _ in range(2)]
     env = {k: v for k, v in os.environ.items() if k.startswith("DAGSTER_PG_")}
     home = pool_instance.root_directory
     claimers = [spawn.Process(target=_claim_meeting_before_update,
-                              args=(home, env, run_id, barrier, results))
-                for run_id in run_ids]  # fmt: skip
+                              args=(home, env, run_id, order, meeting, first_selected, results))
+                for order, run_id in enumerate(run_ids)]  # fmt: skip
     for claimer in claimers:
         claimer.start()
-    claims = dict(results.get(timeout=120) for _ in claimers)
+    claims = dict(results.get(timeout=STARTING_SECONDS + 120) for _ in claimers)
     for claimer in claimers:
         claimer.join(timeout=60)
     assert claims == dict.fromkeys(run_ids, True), claims
@@ -306,26 +312,42 @@ def test_two_claims_in_the_same_instant_can_both_win_the_last_slot(pool_instance
 # Where the two claimers meet: both have seen the slot free before either queues its step
 # (so both are assigned it), and both have selected the slot row before either updates it.
 MEETING_POINTS = ("INSERT INTO pending_steps", "UPDATE concurrency_slots")
+STARTING_SECONDS, CLAIM_STEP_SECONDS = 300, 30
+
+
+def _selects_the_slot_row(statement: str) -> bool:
+    return statement.startswith("SELECT concurrency_slots.id") and "FOR UPDATE" in statement
 
 
 class _MeetingBeforeSlotUpdate:
-    """A connection that waits for the other claimer at each of the MEETING_POINTS."""
+    """A connection that waits for the other claimer at each of the MEETING_POINTS, and whose
+    slot SELECT runs after the first claimer's (`order` 0 selects first)."""
 
-    def __init__(self, connection, barrier):
-        self._connection, self._barrier = connection, barrier
+    def __init__(self, connection, order: int, meeting, first_selected):
+        self._connection, self._order = connection, order
+        self._meeting, self._first_selected = meeting, first_selected
 
     def __getattr__(self, name: str):
         return getattr(self._connection, name)
 
     def execute(self, statement, *args, **kwargs):
-        if str(statement).startswith(MEETING_POINTS):
+        text = str(statement)
+        if text.startswith(MEETING_POINTS):
             # An atomic claim refuses the other claimer, which then never arrives here.
             with contextlib.suppress(threading.BrokenBarrierError):
-                self._barrier.wait()
-        return self._connection.execute(statement, *args, **kwargs)
+                self._meeting.wait(timeout=CLAIM_STEP_SECONDS)
+        selects = _selects_the_slot_row(text)
+        if selects and self._order == 1:
+            self._first_selected.wait(timeout=CLAIM_STEP_SECONDS)
+        result = self._connection.execute(statement, *args, **kwargs)
+        if selects and self._order == 0:
+            self._first_selected.set()
+        return result
 
 
-def _claim_meeting_before_update(home: str, env: dict, run_id: str, barrier, results) -> None:
+def _claim_meeting_before_update(
+    home: str, env: dict, run_id: str, order: int, meeting, first_selected, results
+) -> None:
     """In its own process: claim the `dbt_spark` slot for a run's dbt step."""
     os.environ.update(env)
     with DagsterInstance.from_config(home) as instance:
@@ -335,7 +357,8 @@ def _claim_meeting_before_update(home: str, env: dict, run_id: str, barrier, res
         @contextlib.contextmanager
         def meeting_connection():
             with connect() as connection:
-                yield _MeetingBeforeSlotUpdate(connection, barrier)
+                yield _MeetingBeforeSlotUpdate(connection, order, meeting, first_selected)
 
         storage.index_connection = meeting_connection
+        meeting.wait(timeout=STARTING_SECONDS)
         results.put((run_id, storage.claim_concurrency_slot(POOL, run_id, "dbt_step").is_claimed))
