@@ -51,6 +51,7 @@ from process_memory import PeakMemory, run_measured, sampling  # noqa: E402  (si
 from pyspark_pipeline import PARTITION_COLUMN  # noqa: E402
 from reconciliation_cost import daily_runs, ledger_cost  # noqa: E402
 from same_output import DifferentOutput, compare_outputs  # noqa: E402
+from without_checks import WITHOUT_CHECKS_JOB, WITHOUT_LEDGER_JOB  # noqa: E402
 
 from ettl.progress import Advance, progress  # noqa: E402
 from ettl_assets import spark_class_archive  # noqa: E402
@@ -64,7 +65,6 @@ BENCH_ROOT = ROOT / "data" / "bench"
 BIN = Path(sys.executable).parent
 GIB = 1024**3
 P1_SCALE = 30  # P1's large files: 30 distinct copies of each day's flights
-WITHOUT_CHECKS_JOB = "silver_gold_without_checks"  # bench/without_checks.py
 
 
 @dataclass(frozen=True)
@@ -167,17 +167,17 @@ class Workspace:
             phase,
         )  # fmt: skip
 
-    def materialize_without_checks(self, label: str, first: str, last: str, phase: str) -> float:
-        """The same assets and range, without their asset checks (the dbt data tests): the one
-        job of bench/without_checks.py, with the partition-range tags `dagster asset
-        materialize --partition-range` sets."""
+    def materialize_job(self, job: str, label: str, first: str, last: str, phase: str) -> float:
+        """The same assets and range through one of bench/without_checks.py's jobs (without
+        the data tests, or without the ledger's checks), with the partition-range tags
+        `dagster asset materialize --partition-range` sets."""
         tags = {"dagster/asset_partition_range_start": first,
                 "dagster/asset_partition_range_end": last}  # fmt: skip
         module = ROOT / "bench" / "without_checks.py"
         return self.run(
             label,
             [str(BIN / "dagster"), "job", "execute", "-f", str(module),
-             "-j", WITHOUT_CHECKS_JOB, "--tags", json.dumps(tags)],
+             "-j", job, "--tags", json.dumps(tags)],
             phase,
         )  # fmt: skip
 
@@ -196,19 +196,22 @@ class Workspace:
             phase,
         )  # fmt: skip
 
-    def ledger_cost(self, day: str, p3_seconds: float) -> dict:
-        """What the reconciliation ledger adds to P3's platform runs, at most (its Python in the
-        dbt step, plus its dbt tests as if alone on the critical path: they share dbt's threads),
-        from the runs' own records; goal: under 5% of the run."""
+    def ledger_cost(self, day: str, p3_seconds: float, without_ledger_seconds: float) -> dict:
+        """What the reconciliation ledger costs P3's platform run: P3 less the same run without
+        the ledger's checks (medians of interleaved runs), plus the ledger's Python in the dbt
+        step, which runs in both (from the runs' records). Goal: under 5% of the run. The JSON
+        also has an upper bound from the records alone: the Python plus the ledger's dbt tests
+        as if they ran alone on the critical path (they share dbt's threads)."""
         with dg.DagsterInstance.from_config(self.env["DAGSTER_HOME"]) as instance:
-            runs = daily_runs(instance, day)
-            costs = [ledger_cost(instance, run_id).at_most for run_id in runs]
+            costs = [ledger_cost(instance, run_id) for run_id in daily_runs(instance, day)]
+        python = statistics.median(cost.python for cost in costs)
         return {
-            "measure": f"reconciliation ledger in P3's platform run, at most (median of "
-            f"{len(costs)} runs) vs the run",
-            "platform": statistics.median(costs),
+            "measure": "reconciliation ledger: P3's platform run less the same run without "
+            "the ledger's checks, plus the ledger's Python, vs the run",
+            "platform": p3_seconds - without_ledger_seconds + python,
             "baseline": p3_seconds,
             "goal": 0.05,
+            "at_most_seconds": statistics.median(cost.at_most for cost in costs),
         }
 
     def check_same_output(self, first: str, last: str) -> None:
@@ -339,10 +342,10 @@ def p1_ingest(name: str, landing: Path, wanted: list[str], reps: int) -> tuple[d
 # ------------------------------------------------------------------------------------ main
 def planned_steps(mode: Mode, separate_p1_landing: bool) -> int:
     """Commands run by bench() (setup: land + all tiers, twice, and the 30x landing of P1 when
-    P4's is not it; per repetition P3's group: 1-day run, baseline, 1-day run without tests,
-    P2's long run, and P4's pair; P2b: 8), plus P1's two measures (in process): the length of
-    the progress bar."""
-    return 4 + int(separate_p1_landing) + 2 + 6 * mode.heavy_reps + (8 if mode.seven_runs else 0)
+    P4's is not it; per repetition P3's group: 1-day run, baseline, 1-day runs without tests and
+    without the ledger, P2's long run, and P4's pair; P2b: 8), plus P1's two measures (in
+    process): the length of the progress bar."""
+    return 4 + int(separate_p1_landing) + 2 + 7 * mode.heavy_reps + (8 if mode.seven_runs else 0)
 
 
 def class_archive_options() -> str:
@@ -422,7 +425,8 @@ def bench(mode_name: str, mode: Mode, advance: Advance) -> None:
 
     day, long_days = mode.p3_day, len(days(*mode.p2_days))
     # P3's platform side is also P2's 1-day run; in each repetition the 1-day run, the
-    # baseline, the run without data tests and P2's long run follow each other.
+    # baseline, the runs without data tests and without the ledger, and P2's long run follow
+    # each other.
     group = interleaved(
         mode.heavy_reps,
         {
@@ -430,8 +434,19 @@ def bench(mode_name: str, mode: Mode, advance: Advance) -> None:
                 f"p3-dagster-{r}", day, day, "P3 platform"
             ),
             "p3_baseline": lambda r: normal.handwritten(f"p3-pyspark-{r}", day, day, "P3 baseline"),
-            "p3_without_tests": lambda r: normal.materialize_without_checks(
-                f"p3-dagster-without-tests-{r}", day, day, "P3 platform without tests"
+            "p3_without_tests": lambda r: normal.materialize_job(
+                WITHOUT_CHECKS_JOB,
+                f"p3-dagster-without-tests-{r}",
+                day,
+                day,
+                "P3 platform without tests",
+            ),
+            "p3_without_ledger": lambda r: normal.materialize_job(
+                WITHOUT_LEDGER_JOB,
+                f"p3-dagster-without-ledger-{r}",
+                day,
+                day,
+                "P3 platform without the ledger",
             ),
             "p2_long": lambda r: normal.materialize_silver_gold(
                 f"p2-{long_days}-days-{r}", *mode.p2_days, "P2 long run"
@@ -454,7 +469,7 @@ def bench(mode_name: str, mode: Mode, advance: Advance) -> None:
         "baseline": group["p3_baseline"],
         "goal": 1.5,
     }
-    rows["ledger"] = normal.ledger_cost(day, group["p3_platform"])
+    rows["ledger"] = normal.ledger_cost(day, group["p3_platform"], group["p3_without_ledger"])
     rows["P3n"] = {
         "measure": "P3 without the data tests (the same assets without their asset checks) "
         "vs hand-written PySpark",
@@ -541,6 +556,8 @@ def report(
             f"{goal:>5}  {row['measure']} {flag}"
         )
     print(f"data tests: {data_tests:.1f} s of P3's platform run (P3 - P3n)")
+    bound = result["results"]["ledger"]["at_most_seconds"]
+    print(f"ledger, upper bound from the runs' records: {bound:.1f} s of P3's platform run")
     print("peak RSS by phase (GiB):")
     for phase, peaks in result["peak_rss_gib"]["by_phase"].items():
         print(f"  {phase:<28} " + ", ".join(f"{kind} {gib:.2f}" for kind, gib in peaks.items()))

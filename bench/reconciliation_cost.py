@@ -19,6 +19,7 @@ from pathlib import Path
 
 import dagster as dg
 from dagster._core.events import DagsterEventType
+from without_checks import WITHOUT_CHECKS_JOB, WITHOUT_LEDGER_JOB
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET = ROOT / "dbt_project" / "target"
@@ -63,7 +64,7 @@ class LedgerCost:
 
 def daily_runs(instance: dg.DagsterInstance, day: str | None = None) -> list[str]:
     """Ids of the runs (newest first) that built the daily dbt models, of `day` only if given,
-    not those of the bench's job without checks."""
+    not those of the bench's jobs without (some) checks."""
     found = []
     for run in instance.get_runs(limit=200):
         tags = run.tags
@@ -72,7 +73,7 @@ def daily_runs(instance: dg.DagsterInstance, day: str | None = None) -> list[str
         if day and (first, last) != (day, day):
             continue
         plan = instance.get_execution_plan_snapshot(run.execution_plan_snapshot_id)
-        if run.job_name != "silver_gold_without_checks" and "daily_dbt_models" in (
+        if run.job_name not in (WITHOUT_CHECKS_JOB, WITHOUT_LEDGER_JOB) and "daily_dbt_models" in (
             plan.step_keys_to_execute or []
         ):
             found.append(run.run_id)

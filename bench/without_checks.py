@@ -1,5 +1,7 @@
-"""The code location of `ettl_assets.definitions` plus one job: every silver and gold asset
-without its asset checks, for the bench's P3n (what P3 costs without the data tests).
+"""The code location of `ettl_assets.definitions` plus two jobs of every silver and gold asset:
+- without its asset checks, for the bench's P3n (what P3 costs without the data tests);
+- without the reconciliation ledger's checks only (every check named `*rows_reconciled`), for
+  the bench's ledger row (what the ledger costs P3).
 
 `dagster asset materialize` always runs the checks of the assets it selects; Dagster's way to
 leave them out is a job whose selection drops them (`AssetSelection.without_checks()`).
@@ -16,11 +18,21 @@ import dagster as dg
 # The module, not its `defs`: Dagster refuses a file with two Definitions at module scope.
 from ettl_assets import definitions as platform
 
-JOB_NAME = "silver_gold_without_checks"  # bench.WITHOUT_CHECKS_JOB
+WITHOUT_CHECKS_JOB = "silver_gold_without_checks"  # bench.WITHOUT_CHECKS_JOB
+WITHOUT_LEDGER_JOB = "silver_gold_without_ledger"  # bench.WITHOUT_LEDGER_JOB
+LEDGER_CHECK_SUFFIX = "rows_reconciled"  # the silver dbt tests' and the gold check's names
 
-silver_gold_without_checks = dg.define_asset_job(
-    JOB_NAME,
-    selection=dg.AssetSelection.key_prefixes(["silver"], ["gold"]).without_checks(),
-)
+silver_and_gold = dg.AssetSelection.key_prefixes(["silver"], ["gold"])
+ledger_checks = [
+    key
+    for key in platform.defs.resolve_asset_graph().asset_check_keys
+    if key.name.endswith(LEDGER_CHECK_SUFFIX)
+]
+jobs = [
+    dg.define_asset_job(WITHOUT_CHECKS_JOB, selection=silver_and_gold.without_checks()),
+    dg.define_asset_job(
+        WITHOUT_LEDGER_JOB, selection=silver_and_gold - dg.AssetSelection.checks(*ledger_checks)
+    ),
+]
 
-defs = dg.Definitions.merge(platform.defs, dg.Definitions(jobs=[silver_gold_without_checks]))
+defs = dg.Definitions.merge(platform.defs, dg.Definitions(jobs=jobs))
