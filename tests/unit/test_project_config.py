@@ -54,6 +54,17 @@ def test_the_file_sets_keys_and_relative_paths_are_relative_to_it(config_file):
     ]
 
 
+def test_an_edited_file_is_read_again_at_once(config_file):
+    """The parsed file is cached by its text: an edit of the same length right after counts."""
+    config_file.write_text("first_day: 2013-01-01\n")
+    assert load().first_day == date(2013, 1, 1)
+    config_file.write_text("first_day: 2013-01-02\n")
+    assert load().first_day == date(2013, 1, 2)
+    document = project_config._read_file(config_file)
+    document["first_day"] = "mutated by a caller"
+    assert load().first_day == date(2013, 1, 2)
+
+
 def test_the_landing_root_defaults_to_the_configured_data_dir(config_file):
     config_file.write_text("data_dir: /srv/ettl\n")
     assert load().landing_root == "/srv/ettl/landing"
