@@ -1,10 +1,16 @@
 {#- The [start_date, end_date) window of the daily models, as [start, end] YYYY-MM-DD strings.
-    Dagster always passes both vars (ettl_assets/transform/dbt_vars.py). Without them (dbt run
-    by hand) the window is the configured span: ETTL_FIRST_DAY (ettl.yaml's first_day, exported
-    by `ettl` and the Dagster code location) through yesterday in ETTL_TIMEZONE. -#}
+    Dagster always sets ETTL_WINDOW_START and ETTL_WINDOW_END for its dbt process
+    (ettl_assets/transform/dbt_vars.py); `--vars '{start_date: ..., end_date: ...}'` (dbt by
+    hand) takes precedence. With neither, the window is the configured span: ETTL_FIRST_DAY
+    (ettl.yaml's first_day, exported by `ettl` and the Dagster code location) through yesterday
+    in ETTL_TIMEZONE. Read only when executing: what dbt reads while parsing decides whether its
+    partial parse still holds, and the window changes every run. -#}
 {% macro partition_window() -%}
-  {%- set start = var('start_date', none) -%}
-  {%- set end = var('end_date', none) -%}
+  {%- if not execute -%}
+    {{ return(['1970-01-01', '1970-01-02']) }}  {#- parsing: any valid window; never run -#}
+  {%- endif -%}
+  {%- set start = var('start_date', none) or env_var('ETTL_WINDOW_START', '') or none -%}
+  {%- set end = var('end_date', none) or env_var('ETTL_WINDOW_END', '') or none -%}
   {%- if start is none -%}
     {%- set start = env_var('ETTL_FIRST_DAY', '') -%}
     {%- if not start -%}

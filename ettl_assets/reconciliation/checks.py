@@ -2,9 +2,9 @@
 
 Silver: each daily silver model has a dbt test, `rows_reconciled`, comparing the rows it holds
 per day with what its bronze minus the named rules leaves (computed here before dbt runs and
-passed as a var). dbt runs it between the silver model and the gold built on it, so a failure
-skips that gold in the same `dbt build`; dagster-dbt reports it as an ERROR, blocking check, to
-which the dbt step adds the ledger rows as metadata.
+passed in an environment variable). dbt runs it between the silver model and the gold built on
+it, so a failure skips that gold in the same `dbt build`; dagster-dbt reports it as an ERROR,
+blocking check, to which the dbt step adds the ledger rows as metadata.
 
 Gold: a multi-asset check after the dbt step compares each fact's per-day sums with its
 silver model's. Both append their rows to audit.reconciliation.
@@ -35,7 +35,9 @@ from ettl_assets.transform.project import dbt_project
 from ettl_assets.transform.row_counts import model_tables
 
 RECONCILED_TEST = "rows_reconciled"  # <source>_rows_reconciled: dbt_project/tests/generic/
-EXPECTED_ROWS_VAR = "reconciliation_expected_rows"  # {model: {day: rows}}, read by that test
+# {model: {day: rows}} as JSON, read by that test; not a dbt var, which would make dbt re-parse
+# the project every run (transform/dbt_vars.py).
+EXPECTED_ROWS_ENV = "ETTL_RECONCILIATION_EXPECTED_ROWS"
 GOLD_CHECK = "rows_reconciled"
 
 
@@ -70,8 +72,8 @@ class SilverReconciliation:
         )
 
     @property
-    def dbt_vars(self) -> dict[str, Any]:
-        return {EXPECTED_ROWS_VAR: expected_rows(list(self.plans.values()))}
+    def dbt_environment(self) -> dict[str, str]:
+        return {EXPECTED_ROWS_ENV: json.dumps(expected_rows(list(self.plans.values())))}
 
     def checked(self, context: dg.AssetExecutionContext, events: Iterator[Any]) -> Iterator[Any]:
         """The dbt step's events, each `rows_reconciled` result with its model's ledger; the

@@ -28,9 +28,9 @@ from ettl_assets.resources import PiiKey, SparkEngine, Warehouse
 from ettl_assets.tiers import tier_of_key
 from ettl_assets.transform.column_metadata import RelationColumns, column_metadata
 from ettl_assets.transform.compiled_sql import compiled_sql
-from ettl_assets.transform.dbt_vars import dbt_vars_for_window
+from ettl_assets.transform.dbt_vars import dbt_vars_for_window, window_environment
 from ettl_assets.transform.preview import table_preview
-from ettl_assets.transform.project import InstalledDbtCli, dbt_project
+from ettl_assets.transform.project import InstalledDbtCli, dbt_project, keep_partial_parse
 from ettl_assets.transform.row_counts import model_tables, rows_in_window
 from ettl_assets.transform.state import STATE_METADATA_KEY, save_state
 from ettl_assets.transform.translator import DAILY_TAG, TieredTranslator
@@ -117,9 +117,10 @@ def daily_dbt_models(
     # What silver must hold per day, from bronze and the named rules (docs/reconciliation.md).
     ledger = SilverReconciliation(context, dbt_vars)
     with spark_for_dbt(context, spark, warehouse) as env:
-        args = [*DBT_BUILD, "--vars", json.dumps({**dbt_vars, **ledger.dbt_vars})]
-        invocation = dbt.cli(args, context=context, env={**env, PII_KEY_ENV: key})
+        dbt_env = env | window_environment(dbt_vars) | ledger.dbt_environment | {PII_KEY_ENV: key}
+        invocation = dbt.cli(DBT_BUILD, context=context, env=dbt_env)
         yield from ledger.checked(context, with_run_metadata(context, invocation, dbt_vars))
+    keep_partial_parse(invocation)
 
 
 @dbt_assets(**COMMON, exclude=DAILY_SELECTOR, name="reference_dbt_models")
@@ -132,3 +133,4 @@ def reference_dbt_models(
     with spark_for_dbt(context, spark, warehouse) as env:
         invocation = dbt.cli(DBT_BUILD, context=context, env=env)
         yield from with_run_metadata(context, invocation, None)
+    keep_partial_parse(invocation)

@@ -10,6 +10,7 @@ an image builds it with `dagster-dbt project prepare-and-package`.
 import os
 import shutil
 import sys
+import uuid
 from collections.abc import Mapping, Sequence
 from functools import cached_property
 from importlib.metadata import version as installed_version
@@ -61,6 +62,27 @@ class InstalledDbtCli(DbtCliResource):
 
 def dbt_cli(project: DbtProject) -> InstalledDbtCli:
     return InstalledDbtCli(project_dir=project, dbt_executable=DBT_EXECUTABLE)
+
+
+PARTIAL_PARSE_FILE = "partial_parse.msgpack"  # dbt's saved parse state, in a target path
+
+
+def keep_partial_parse(invocation: DbtCliInvocation) -> None:
+    """Keep a finished dbt invocation's parse state for the next one.
+
+    dagster-dbt copies the project's saved parse state into each invocation's target path, so
+    dbt re-parses only what changed, but never copies the result back: the state stayed the one
+    `dbt parse` wrote at install, under another environment (the Spark options of a class-data
+    archive dumped since, the data dir of a test or the bench), and every dbt step re-parsed the
+    whole project. The replacement is atomic: two runs may finish at once, and either state is
+    valid (dbt checks every file against it anyway)."""
+    produced = Path(invocation.target_path) / PARTIAL_PARSE_FILE
+    if not produced.is_file():
+        return
+    kept = Path(dbt_project.project_dir) / dbt_project.target_path / PARTIAL_PARSE_FILE
+    temp = kept.with_name(f".{kept.name}.{uuid.uuid4().hex}")
+    shutil.copyfile(produced, temp)
+    os.replace(temp, kept)
 
 
 def manifest_is_stale(project: DbtProject) -> bool:

@@ -143,6 +143,23 @@ def test_dbt_test_and_show_work_from_any_directory(pipeline, tmp_path):
     assert '"days": 7' in shown
 
 
+def test_dbt_by_hand_takes_its_window_from_vars_over_the_environment(
+    pipeline, tmp_path, monkeypatch
+):
+    """Dagster passes the window in ETTL_WINDOW_START/END (partial parse holds, D16); a user's
+    `--vars` wins over them."""
+    monkeypatch.setenv("ETTL_WINDOW_START", "2013-01-03")
+    monkeypatch.setenv("ETTL_WINDOW_END", "2013-01-04")
+    window = "{start_date: 2013-01-05, end_date: 2013-01-06}"
+    target = tmp_path / "target"
+    dbt(["compile", "-s", "stg_flights__flights", "--vars", window, "--target-path", str(target)],
+        "dbt-compile-window", cwd=tmp_path)  # fmt: skip
+    (compiled,) = target.glob("compiled/**/stg_flights__flights.sql")
+    sql = compiled.read_text()
+    assert "date'2013-01-05'" in sql and "date'2013-01-06'" in sql
+    assert "2013-01-03" not in sql and "2013-01-04" not in sql
+
+
 def test_two_runs_at_once_wait_for_each_other(pipeline, instance):
     """Two local runs must not open the Derby metastore together (docs/design-decisions.md#d1):
     the metastore lock makes the second dbt step wait for the first."""

@@ -2,10 +2,12 @@ import json
 import os
 import subprocess
 import sys
+from types import SimpleNamespace
 
 from dagster_dbt import DbtCliResource
 
 from ettl_assets.pii_key import PII_KEY_ENV
+from ettl_assets.transform import project
 from ettl_assets.transform.project import DBT_EXECUTABLE, InstalledDbtCli, dbt_cli, dbt_project
 
 
@@ -76,3 +78,21 @@ def test_importing_the_code_location_parses_nothing_and_changes_no_environment_v
         [sys.executable, "-c", IMPORT_ONLY], env=env, capture_output=True, text=True
     )
     assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_a_finished_invocation_leaves_its_parse_state_for_the_next(tmp_path, monkeypatch):
+    """dagster-dbt copies target/partial_parse.msgpack into each invocation and never back; the
+    steps keep theirs (D16), replacing the saved one whole."""
+    monkeypatch.setattr(project, "dbt_project", SimpleNamespace(project_dir=tmp_path,
+                                                                target_path="target"))  # fmt: skip
+    kept = tmp_path / "target" / project.PARTIAL_PARSE_FILE
+    kept.parent.mkdir()
+    kept.write_bytes(b"parsed at install")
+    invocation = SimpleNamespace(target_path=tmp_path / "target" / "step-1")
+    invocation.target_path.mkdir()
+    project.keep_partial_parse(invocation)  # a step that saved nothing: the state stays
+    assert kept.read_bytes() == b"parsed at install"
+    (invocation.target_path / project.PARTIAL_PARSE_FILE).write_bytes(b"parsed by the step")
+    project.keep_partial_parse(invocation)
+    assert kept.read_bytes() == b"parsed by the step"
+    assert sorted(p.name for p in kept.parent.iterdir()) == [kept.name, "step-1"]
