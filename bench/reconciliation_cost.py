@@ -19,7 +19,7 @@ from pathlib import Path
 
 import dagster as dg
 from dagster._core.events import DagsterEventType
-from without_checks import WITHOUT_CHECKS_JOB, WITHOUT_LEDGER_JOB
+from without_checks import WITH_CHECKS_JOB, WITHOUT_CHECKS_JOB, WITHOUT_LEDGER_JOB
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET = ROOT / "dbt_project" / "target"
@@ -73,9 +73,8 @@ def daily_runs(instance: dg.DagsterInstance, day: str | None = None) -> list[str
         if day and (first, last) != (day, day):
             continue
         plan = instance.get_execution_plan_snapshot(run.execution_plan_snapshot_id)
-        if run.job_name not in (WITHOUT_CHECKS_JOB, WITHOUT_LEDGER_JOB) and "daily_dbt_models" in (
-            plan.step_keys_to_execute or []
-        ):
+        bench_job = run.job_name in (WITHOUT_CHECKS_JOB, WITHOUT_LEDGER_JOB, WITH_CHECKS_JOB)
+        if not bench_job and "daily_dbt_models" in (plan.step_keys_to_execute or []):
             found.append(run.run_id)
     return found
 
