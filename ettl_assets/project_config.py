@@ -9,7 +9,8 @@ Keys (all optional; the file itself is optional):
                   URL (file://, memory://, s3://... where its package is installed)
 ETTL_CONFIG names another configuration file. Relative paths in a file are relative to the file.
 
-Nothing is cached: the file is small, and tests change the environment between calls.
+Only the file's parse is cached, keyed by its text; the environment is read on every call
+(tests change it between calls).
 """
 
 import copy
