@@ -169,7 +169,7 @@ class Workspace:
 
     def materialize_job(self, job: str, label: str, first: str, last: str, phase: str) -> float:
         """The same assets and range through one of bench/without_checks.py's jobs (without
-        the data tests, or without the ledger's checks), with the partition-range tags
+        any check, without the ledger's, or with every check), with the partition-range tags
         `dagster asset materialize --partition-range` sets."""
         tags = {"dagster/asset_partition_range_start": first,
                 "dagster/asset_partition_range_end": last}  # fmt: skip
@@ -345,8 +345,7 @@ def planned_steps(mode: Mode, separate_p1_landing: bool) -> int:
     """Commands run by bench() (setup: land + all tiers, twice, and the 30x landing of P1 when
     P4's is not it; per repetition P3's group: 1-day run, baseline, 1-day runs without tests,
     with every check and without the ledger's (bench/without_checks.py), P2's long run, and P4's
-    pair; P2b: 8), plus P1's two measures (in
-    process): the length of the progress bar."""
+    pair; P2b: 8), plus P1's two measures (in process): the length of the progress bar."""
     return 4 + int(separate_p1_landing) + 2 + 8 * mode.heavy_reps + (8 if mode.seven_runs else 0)
 
 
@@ -435,32 +434,21 @@ def bench(mode_name: str, mode: Mode, advance: Advance) -> None:
                 f"p3-dagster-{r}", day, day, "P3 platform"
             ),
             "p3_baseline": lambda r: normal.handwritten(f"p3-pyspark-{r}", day, day, "P3 baseline"),
-            "p3_without_tests": lambda r: normal.materialize_job(
-                WITHOUT_CHECKS_JOB,
-                f"p3-dagster-without-tests-{r}",
-                day,
-                day,
-                "P3 platform without tests",
-            ),
-            "p3_with_checks_job": lambda r: normal.materialize_job(
-                WITH_CHECKS_JOB,
-                f"p3-dagster-with-checks-job-{r}",
-                day,
-                day,
-                "P3 platform, the job with every check",
-            ),
-            "p3_without_ledger": lambda r: normal.materialize_job(
-                WITHOUT_LEDGER_JOB,
-                f"p3-dagster-without-ledger-{r}",
-                day,
-                day,
-                "P3 platform without the ledger",
-            ),
+            **{
+                side: lambda r, job=job, label=label: normal.materialize_job(
+                    job, f"p3-dagster-{label}-{r}", day, day, f"P3 platform, {label}"
+                )
+                for side, job, label in (
+                    ("p3_without_tests", WITHOUT_CHECKS_JOB, "without-tests"),
+                    ("p3_with_checks_job", WITH_CHECKS_JOB, "with-checks-job"),
+                    ("p3_without_ledger", WITHOUT_LEDGER_JOB, "without-ledger"),
+                )
+            },
             "p2_long": lambda r: normal.materialize_silver_gold(
                 f"p2-{long_days}-days-{r}", *mode.p2_days, "P2 long run"
             ),
         },
-        # Every platform run rewrites the day with the same data: compare after all four.
+        # Every platform run rewrites the day with the same data: compare once all have run.
         after=lambda r: normal.check_same_output(day, day),
     )
     rows["P2"] = {
@@ -569,7 +557,7 @@ def report(
         )
     print(f"data tests: {data_tests:.1f} s of a one-day run (with every check - without any)")
     bound = result["results"]["ledger"]["at_most_seconds"]
-    print(f"ledger, upper bound from the runs' records: {bound:.1f} s of P3's platform run")
+    print(f"ledger, upper bound from the runs' records: {bound:.1f} s of a one-day run")
     print("peak RSS by phase (GiB):")
     for phase, peaks in result["peak_rss_gib"]["by_phase"].items():
         print(f"  {phase:<28} " + ", ".join(f"{kind} {gib:.2f}" for kind, gib in peaks.items()))

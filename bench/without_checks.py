@@ -21,9 +21,10 @@ import dagster as dg
 # The module, not its `defs`: Dagster refuses a file with two Definitions at module scope.
 from ettl_assets import definitions as platform
 
-WITHOUT_CHECKS_JOB = "silver_gold_without_checks"  # bench.WITHOUT_CHECKS_JOB
-WITHOUT_LEDGER_JOB = "silver_gold_without_ledger"  # bench.WITHOUT_LEDGER_JOB
-WITH_CHECKS_JOB = "silver_gold_with_checks"  # bench.WITH_CHECKS_JOB
+# Imported by bench.py and reconciliation_cost.py.
+WITHOUT_CHECKS_JOB = "silver_gold_without_checks"
+WITHOUT_LEDGER_JOB = "silver_gold_without_ledger"
+WITH_CHECKS_JOB = "silver_gold_with_checks"
 LEDGER_CHECK_SUFFIX = "rows_reconciled"  # the silver dbt tests' and the gold check's names
 
 silver_and_gold = dg.AssetSelection.key_prefixes(["silver"], ["gold"])
