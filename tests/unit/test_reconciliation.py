@@ -9,7 +9,7 @@ import pyarrow as pa
 import yaml
 
 from ettl_assets.reconciliation import store
-from ettl_assets.reconciliation.checks import run_window
+from ettl_assets.reconciliation.checks import EXPECTED_ROWS_ENV, run_window
 from ettl_assets.reconciliation.ledger import (
     BronzeDay,
     Entry,
@@ -191,3 +191,10 @@ def test_run_window_from_range_and_single_partition_tags():
     assert run_window(Run(range_tags)) == (D1, date(2013, 1, 9))
     assert run_window(Run({"dagster/partition": "2013-01-02"})) == (D1, D2)
     assert run_window(Run({})) is None
+
+
+def test_the_silver_test_reads_the_expected_rows_from_the_variable_the_step_sets():
+    """The dbt step passes the expected rows in EXPECTED_ROWS_ENV; the generic test must read
+    that very name (a typo would leave it with nothing to compare, and it would always pass)."""
+    test_sql = MODELS_DIR.parents[1] / "tests" / "generic" / "rows_reconciled.sql"
+    assert f"env_var('{EXPECTED_ROWS_ENV}'" in test_sql.read_text()
