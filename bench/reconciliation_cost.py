@@ -7,8 +7,8 @@ For the run (default: the latest that built the daily dbt models) it prints:
 - the `<source>_rows_reconciled` dbt tests' share of the dbt step's statement time (the sum of
   every node's execution time in run_results.json; dbt runs them on 4 threads beside the others);
 - the gold check step's wall time (step worker start to success), which runs beside the report.
-A with/without comparison of whole runs was tried too; on a shared 2-core VM its noise (tens of
-seconds) hid the ledger entirely.
+`make bench` measures the cost itself by comparing whole runs with and without the ledger's
+checks on an idle machine (its `ledger` row); these figures give the upper bound beside it.
 """
 
 import json
