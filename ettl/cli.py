@@ -25,6 +25,8 @@ ettl backup [--to URL]            bronze and gold, files + table definitions, to
 ettl restore --from URL           a backup into an empty warehouse; its tables declared to Spark
 ettl reconcile [--start D] [--end D] [--source S]
                                   every row accounted for, tier to tier: the ledger, a table a day
+ettl dbt ARGS...                  dbt on the project, on the engine the steps use (the warm Spark
+                                  server when it is on: docs/performance.md)
 """
 
 import argparse
@@ -39,7 +41,7 @@ import dagster as dg
 from dagster._core.definitions.assets.graph.asset_graph import AssetGraph  # resolved graph
 
 from ettl.backfill import Backfill
-from ettl_assets import project_config, settings
+from ettl_assets import project_config, settings, warm_spark
 from ettl_assets.tiers import TIERS
 
 
@@ -361,17 +363,29 @@ def spark_server(args: argparse.Namespace) -> int:
             server.start(cluster=args.cluster)
         elif args.action == "stop":
             server.stop()
+            if warm_spark.stop(settings.data_dir(), print) is None:
+                print("no warm Spark server is running for this data dir")
         else:
             pid = server.running_pid()
             host, port = settings.spark_server_address()
             state = f"running (pid {pid})" if pid else "not running"
             print(f"Spark Thrift server for {settings.data_dir()} on {host}:{port}: {state}")
+            warm = warm_spark.running_server(warm_spark.server_files(settings.data_dir()))
+            print("warm Spark server of the dbt steps: " + (
+                f"running on {warm_spark.LOOPBACK_HOST}:{warm[1]} (pid {warm[0]})" if warm
+                else "not running"))  # fmt: skip
             print("\n".join(server.cluster_status_lines()))
             return 0 if pid else 3
     except server.SparkServerError as exc:
         print(f"ettl: {exc}", file=sys.stderr)
         return 1
     return 0
+
+
+def dbt(args: argparse.Namespace) -> int:
+    from ettl.dbt_by_hand import run_dbt
+
+    return run_dbt(args.dbt_args)
 
 
 def reconcile(args: argparse.Namespace) -> int:
@@ -559,6 +573,11 @@ def main(argv: list[str] | None = None) -> int:
     command.add_argument("--end", type=_day, help="last day (incl.; default: the last)")
     command.add_argument("--source", help="one source (default: all)")
     command.set_defaults(handler=reconcile)
+    command = commands.add_parser(
+        "dbt", add_help=False, help="dbt on the project, on the engine the steps use"
+    )
+    command.add_argument("dbt_args", nargs=argparse.REMAINDER, help="dbt's own arguments")
+    command.set_defaults(handler=dbt)
     args = parser.parse_args(argv)
     try:
         settings.export_environment()

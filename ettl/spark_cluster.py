@@ -7,10 +7,8 @@ here. Sized for a 2-core machine: two 1-core, 1 GB workers. Every JVM binds 127.
 (SPARK_LOCAL_IP; otherwise Spark binds the machine's other interface).
 """
 
-import contextlib
 import json
 import os
-import signal
 import subprocess
 import time
 import urllib.request
@@ -21,6 +19,7 @@ from pathlib import Path
 import pyspark
 
 from ettl_assets import settings
+from ettl_assets.server_processes import alive, log_tail, stop_process_group
 
 MASTER_PORT_ENV = "ETTL_SPARK_MASTER_PORT"
 MASTER_UI_PORT_ENV = "ETTL_SPARK_MASTER_UI_PORT"
@@ -31,7 +30,6 @@ WORKERS = 2
 WORKER_CORES = 1
 WORKER_MEMORY = "1g"
 READY_TIMEOUT_SECONDS = 180
-STOP_TIMEOUT_SECONDS = 20
 
 MASTER_CLASS = "org.apache.spark.deploy.master.Master"
 WORKER_CLASS = "org.apache.spark.deploy.worker.Worker"
@@ -85,19 +83,6 @@ def master_ui_port() -> int:
 
 def master_url() -> str:
     return f"spark://{HOST}:{master_port()}"
-
-
-def alive(pid: int) -> bool:
-    try:  # reap it if it is our own child that exited (a zombie still answers kill 0)
-        if os.waitpid(pid, os.WNOHANG)[0] == pid:
-            return False
-    except ChildProcessError:
-        pass
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 def spark_class_command(process: ClusterProcess) -> list[str]:
@@ -161,7 +146,7 @@ def start(progress: Callable[[str], None] = print) -> str:
             stop(progress)
             raise ClusterError(
                 f"Spark {dead[0].name} exited while starting; see {dead[0].log}:\n"
-                + _tail(dead[0].log)
+                + log_tail(dead[0].log)
             )
         if time.monotonic() - began > READY_TIMEOUT_SECONDS:
             stop(progress)
@@ -193,20 +178,3 @@ def stop(progress: Callable[[str], None] = print) -> bool:
         progress(f"Spark {process.name} stopped (pid {pid})")
         stopped = True
     return stopped
-
-
-def stop_process_group(pid: int) -> None:
-    """SIGTERM to the process group led by `pid`, SIGKILL if it is still alive after a while."""
-    try:
-        os.killpg(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    deadline = time.monotonic() + STOP_TIMEOUT_SECONDS
-    while alive(pid) and time.monotonic() < deadline:
-        time.sleep(0.5)
-    with contextlib.suppress(ProcessLookupError):  # also whatever outlived the group's leader
-        os.killpg(pid, signal.SIGKILL)
-
-
-def _tail(path: Path, lines: int = 20) -> str:
-    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])

@@ -11,19 +11,17 @@ and with ETTL_METASTORE_URL set its catalog is in PostgreSQL (metastore.py) inst
 """
 
 import os
-import socket
 import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import pyspark
-
 from ettl import metastore, spark_cluster
 from ettl_assets import settings
+from ettl_assets.server_processes import alive, log_tail, stop_process_group
 from ettl_assets.spark_settings import ENGINE, catalog, derby_metastore_url
+from ettl_assets.thrift_server import accepts_connections, answers_sql, server_command
 
-THRIFT_SERVER_CLASS = "org.apache.spark.sql.hive.thriftserver.HiveThriftServer2"
 READY_TIMEOUT_SECONDS = 240  # ~30 s on 2 cores when warm on disk; a cold JVM takes longer
 # The server's web UI on a cluster, whose REST API (/api/v1) shows where its tasks ran.
 UI_PORT_ENV = "ETTL_SPARK_UI_PORT"
@@ -62,7 +60,6 @@ def ui_port() -> int:
 
 def spark_submit_command(host: str, port: int, master: str | None = None) -> list[str]:
     """The server's command: in local mode, or as the driver of the cluster at `master`."""
-    spark_home = Path(pyspark.__file__).parent
     data = settings.data_dir()
     shared_metastore = metastore.configured()
     # The same Derby metastore as the `local` target: switching targets keeps the tables. Or
@@ -82,15 +79,7 @@ def spark_submit_command(host: str, port: int, master: str | None = None) -> lis
             "spark.ui.enabled": "true",
             "spark.ui.port": str(ui_port()),
         }
-    command = [str(spark_home / "bin" / "spark-submit"), "--class", THRIFT_SERVER_CLASS,
-               "--name", "ettl-spark-thrift-server"]  # fmt: skip
-    if master:
-        command += ["--master", master]
-    for key, value in conf.items():
-        command += ["--conf", f"{key}={value}"]
-    command += ["--hiveconf", f"hive.server2.thrift.port={port}"]
-    command += ["--hiveconf", f"hive.server2.thrift.bind.host={host}", "spark-internal"]
-    return command
+    return server_command(host, port, conf, master)
 
 
 def running_pid() -> int | None:
@@ -99,33 +88,7 @@ def running_pid() -> int | None:
         pid = int(server_files().pid.read_text())
     except (FileNotFoundError, ValueError):
         return None
-    return pid if spark_cluster.alive(pid) else None
-
-
-def accepts_connections(host: str, port: int) -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=2):
-            return True
-    except OSError:
-        return False
-
-
-def answers_sql(host: str, port: int) -> bool:
-    """The server runs SQL: the port alone opens before the session catalog is ready."""
-    from pyhive import hive
-
-    if not accepts_connections(host, port):  # pyhive would log every refused attempt
-        return False
-    try:
-        connection = hive.connect(host=host, port=port, username="ettl")
-        try:
-            cursor = connection.cursor()
-            cursor.execute("select 1")
-            return cursor.fetchall() == [(1,)]
-        finally:
-            connection.close()
-    except Exception:
-        return False
+    return pid if alive(pid) else None
 
 
 def start(progress=print, cluster: bool = False) -> int:
@@ -169,7 +132,7 @@ def start(progress=print, cluster: bool = False) -> int:
         if running_pid() is None:
             files.pid.unlink(missing_ok=True)
             raise SparkServerError(f"the server exited while starting; see {files.log}:\n"
-                                   + _tail(files.log))  # fmt: skip
+                                   + log_tail(files.log))  # fmt: skip
         waited = time.monotonic() - began
         if waited > READY_TIMEOUT_SECONDS:
             stop(progress)
@@ -193,16 +156,12 @@ def stop(progress=print) -> bool:
     pid = running_pid()
     files.pid.unlink(missing_ok=True)
     if pid is not None:
-        spark_cluster.stop_process_group(pid)
+        stop_process_group(pid)
         progress(f"Spark Thrift server stopped (pid {pid})")
     cluster_stopped = spark_cluster.stop(progress)
     if pid is None and not cluster_stopped:
         progress("no Spark Thrift server is running for this data dir")
     return pid is not None or cluster_stopped
-
-
-def _tail(path: Path, lines: int = 20) -> str:
-    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
 
 
 def cluster_status_lines() -> list[str]:

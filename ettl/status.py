@@ -15,7 +15,7 @@ from dagster._core.execution.backfill import BulkActionsFilter, BulkActionStatus
 from ettl.backfill import sorted_keys
 from ettl.run_reaper import pool_claims, runs_in_progress
 from ettl.submit import backfill_daemon_running
-from ettl_assets import project_config, settings
+from ettl_assets import project_config, settings, warm_spark
 from ettl_assets.metastore_lock import LOCK_FILE_NAME, derby_lock_file
 from ettl_assets.os_locks import lock_holders
 
@@ -56,6 +56,11 @@ def _accepts(host: str, port: int) -> bool:
 
 def engine_lines() -> list[str]:
     if settings.embedded_spark():
+        warm = warm_spark.running_server(warm_spark.server_files(settings.data_dir()))
+        if warm:  # it holds the metastore lock, taken for it by the step that started it
+            pid, port = warm
+            return [f"warm Spark server of the dbt steps: {warm_spark.LOOPBACK_HOST}:{port}, "
+                    f"pid {pid} (holds the metastore lock; `ettl spark-server stop`)"]  # fmt: skip
         return [f"embedded Spark, started by each dbt step (metastore "
                 f"{settings.data_dir() / 'metastore_db'}, one JVM at a time)"]  # fmt: skip
     from ettl import spark_server

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TextIO
 
 from ettl_assets import settings
 from ettl_assets.os_locks import lock_holders
@@ -44,6 +45,30 @@ def _wait_for_orphaned_spark(log: Callable[[str], None], data_dir: Path) -> None
     log(f"waited {time.monotonic() - began:.0f} s for the orphaned Spark")
 
 
+def _locked(log: Callable[[str], None], data_dir: Path) -> TextIO:
+    """The metastore lock file, open and locked: waits (saying so) for its holder to let go."""
+    path = data_dir / LOCK_FILE_NAME
+    private_dir(path.parent)  # the data dir: owner-only when this creates it
+    handle = path.open("w")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        log(f"waiting for the embedded Spark metastore: another dbt step, backup/restore or the "
+            f"warm Spark server (warm_spark.py) holds {path}")  # fmt: skip
+        began = time.monotonic()
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        log(f"waited {time.monotonic() - began:.0f} s for the metastore")
+    _wait_for_orphaned_spark(log, data_dir)
+    return handle
+
+
+def locked_for_a_server(log: Callable[[str], None], data_dir: Path) -> TextIO:
+    """The metastore lock, to hand to a server process that keeps the metastore open: pass the
+    handle's descriptor to it and close it here. The lock is then held for as long as the
+    server lives (the kernel frees it when the server exits, however it ends)."""
+    return _locked(log, data_dir)
+
+
 @contextmanager
 def holding_embedded_metastore(
     log: Callable[[str], None], data_dir: Path | None = None, embedded: bool | None = None
@@ -54,19 +79,7 @@ def holding_embedded_metastore(
     if not (settings.embedded_spark() if embedded is None else embedded):
         yield
         return
-    data_dir = data_dir or settings.data_dir()
-    path = data_dir / LOCK_FILE_NAME
-    private_dir(path.parent)  # the data dir: owner-only when this creates it
-    with path.open("w") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            log(f"waiting for the embedded Spark metastore: another dbt step or backup/restore "
-                f"holds {path}")  # fmt: skip
-            began = time.monotonic()
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            log(f"waited {time.monotonic() - began:.0f} s for the metastore")
-        _wait_for_orphaned_spark(log, data_dir)
+    with _locked(log, data_dir or settings.data_dir()) as handle:
         log(ACQUIRED)
         try:
             yield

@@ -15,7 +15,7 @@ from pathlib import Path
 import dagster as dg
 from pydantic import Field
 
-from ettl_assets import pii_key, project_config, settings
+from ettl_assets import pii_key, project_config, settings, warm_spark
 from ettl_assets.metastore_lock import holding_embedded_metastore
 from ettl_assets.spark_class_archive import JAVA_OPTIONS_ENV, ensure_archive, java_options
 
@@ -52,15 +52,26 @@ class Warehouse(dg.ConfigurableResource):
 
 
 class SparkEngine(dg.ConfigurableResource):
-    """The Spark dbt runs on: started by dbt itself on the Derby metastore of the warehouse's
-    data dir (the local deployment), or a Thrift server that holds its own catalog."""
+    """The Spark dbt runs on: on the local deployment started by dbt itself on the Derby
+    metastore of the warehouse's data dir, or the data dir's warm Spark server (warm_spark.py);
+    otherwise a Thrift server that holds its own catalog."""
 
     warehouse: Warehouse
     deployment: str = Field(description="local | thrift | k8s (ETTL_DEPLOYMENT).")
+    warm_idle_minutes: float | None = Field(
+        default=None,
+        description="Local deployment: run dbt on the data dir's warm Spark server, stopped "
+        f"after this many idle minutes ({warm_spark.IDLE_MINUTES_ENV}); none: an embedded "
+        "Spark in each dbt step.",
+    )
 
     @classmethod
     def configured(cls, warehouse: Warehouse) -> "SparkEngine":
-        return cls(warehouse=warehouse, deployment=settings.deployment())
+        return cls(
+            warehouse=warehouse,
+            deployment=settings.deployment(),
+            warm_idle_minutes=warm_spark.idle_minutes(),
+        )
 
     @property
     def embedded(self) -> bool:
@@ -68,13 +79,21 @@ class SparkEngine(dg.ConfigurableResource):
 
     @contextmanager
     def ready_for_dbt(self, log: Callable[[str], None]) -> Iterator[dict[str, str]]:
-        """The engine, ready for one dbt invocation: on the embedded one its class-data archive
-        (a faster JVM start) and the metastore to itself (metastore_lock.py). Yields what dbt's
-        environment needs for it."""
+        """The engine, ready for one dbt invocation: on the local deployment its class-data
+        archive (a faster JVM start), then either the metastore to itself (metastore_lock.py)
+        or the warm server in use. Yields what dbt's environment needs for it."""
         if self.embedded:
             ensure_archive(log)
+        options = {JAVA_OPTIONS_ENV: java_options()}
+        if self.embedded and self.warm_idle_minutes:
+            root, minutes = self.warehouse.root, self.warm_idle_minutes
+            with warm_spark.serving(root, minutes, options[JAVA_OPTIONS_ENV], log) as port:
+                yield options | warm_spark.dbt_environment(port)
+            return
+        if self.embedded:
+            warm_spark.stop(self.warehouse.root, log)  # one left running when it was turned off
         with holding_embedded_metastore(log, self.warehouse.root, self.embedded):
-            yield {JAVA_OPTIONS_ENV: java_options()}
+            yield options
 
 
 class PiiKey(dg.ConfigurableResource):

@@ -39,6 +39,7 @@ EXERCISED: list[tuple[str, str, str]] = [
     ("ettl backup", "tests/e2e/test_backup.py", 'ettl("backup", "--to"'),
     ("ettl reconcile", "tests/e2e/test_when_sources_misbehave.py", 'ettl("reconcile", "--start"'),
     ("ettl restore", "tests/e2e/test_backup.py", 'ettl("restore", "--from"'),
+    ("ettl dbt", "tests/e2e/test_warm_spark.py", '"ettl"), "dbt", "show"'),
     ("ettl spark-server start", "tests/e2e/test_cluster_deployment.py", '"spark-server", "start"'),
     (
         "ettl spark-server status",

@@ -23,12 +23,11 @@ from fsspec import AbstractFileSystem
 
 from ettl.backup import catalog
 from ettl.backup.manifest import MANIFEST_NAME, Manifest, ManifestError
-from ettl.backup.store import ByteCount, copy_hashing, lock_messages, open_location
+from ettl.backup.store import ByteCount, copy_hashing, metastore_to_itself, open_location
 from ettl.progress import progress
 from ettl_assets import settings
 from ettl_assets.bronze.registry import QUARANTINE_SUFFIX, load_registry
 from ettl_assets.bronze.table_columns import PARTITION_COLUMN
-from ettl_assets.metastore_lock import holding_embedded_metastore
 from ettl_assets.private_files import private_dir, private_file
 
 
@@ -93,7 +92,7 @@ def restore(url: str, log: Path, out: Callable[[str], None] = print) -> RestoreR
         gold = manifest.of_tier("gold")
         out(f"declaring {len(gold)} gold tables and registering bronze through dbt "
             f"(target {settings.dbt_target()})")  # fmt: skip
-        with holding_embedded_metastore(lock_messages(out)):
+        with metastore_to_itself(out):
             try:
                 catalog.create_tables(gold, log)
                 for file in files:

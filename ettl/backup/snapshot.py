@@ -25,8 +25,8 @@ from ettl.backup.manifest import (
 from ettl.backup.store import (
     ByteCount,
     copy_hashing,
-    lock_messages,
     make_private_dirs,
+    metastore_to_itself,
     open_location,
     open_private,
 )
@@ -34,7 +34,6 @@ from ettl.backup.tables import TableFiles, read_definition, tables_to_back_up
 from ettl.progress import progress
 from ettl_assets import settings
 from ettl_assets.bronze.registry import load_registry
-from ettl_assets.metastore_lock import holding_embedded_metastore
 
 PROJECT_DISTRIBUTION = "ettl-assets"
 
@@ -66,7 +65,7 @@ def take_backup(url: str | None, out: Callable[[str], None] = print) -> BackupRe
     make_private_dirs(fs, root)  # before any file: the backup's own folder is owner-only too
     # On the embedded Spark, hold the metastore lock: no dbt step rewrites gold while it is
     # copied (bronze files are replaced whole, by atomic renames, so each copy is a whole file).
-    with holding_embedded_metastore(lock_messages(out)):
+    with metastore_to_itself(out):
         tables, skipped = tables_to_back_up(warehouse, load_registry())
         files = [path for table in tables for path in table.files]
         out(f"backing up {len(tables)} tables ({len(files)} files) of {warehouse} to {url}")

@@ -15,7 +15,8 @@ import fsspec
 from fsspec import AbstractFileSystem
 from fsspec.implementations.local import LocalFileSystem
 
-from ettl_assets.metastore_lock import ACQUIRED, RELEASED
+from ettl_assets import settings, warm_spark
+from ettl_assets.metastore_lock import ACQUIRED, RELEASED, holding_embedded_metastore
 from ettl_assets.private_files import private_dir, private_file
 
 CHUNK = 1 << 20
@@ -80,3 +81,14 @@ def human_size(size: int) -> str:
 def lock_messages(out: Callable[[str], None]) -> Callable[[str], None]:
     """What to show of the metastore lock: waiting for it; acquiring and releasing are routine."""
     return lambda message: None if message in (ACQUIRED, RELEASED) else out(f"  {message}")
+
+
+@contextmanager
+def metastore_to_itself(out: Callable[[str], None]) -> Iterator[None]:
+    """On the embedded Spark, the metastore lock held (no dbt step rewrites a table meanwhile),
+    after stopping the warm Spark server that would hold it (once no step uses it)."""
+    log = lock_messages(out)
+    if settings.embedded_spark():
+        warm_spark.stop(settings.data_dir(), log)
+    with holding_embedded_metastore(log):
+        yield

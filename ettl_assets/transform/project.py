@@ -130,10 +130,10 @@ def prepare_if_dev(project: DbtProject) -> None:
         project.prepare_if_dev()
 
 
+# No target here, so dagster-dbt passes no --target: profiles.yml picks it from ETTL_DEPLOYMENT,
+# or from ETTL_DBT_TARGET, which a step sets to run on the warm Spark server (warm_spark.py).
 dbt_project = DbtProject(
-    project_dir=settings.DBT_PROJECT_DIR,
-    profiles_dir=settings.DBT_PROJECT_DIR,
-    target=settings.dbt_target(),
+    project_dir=settings.DBT_PROJECT_DIR, profiles_dir=settings.DBT_PROJECT_DIR
 )
 prepare_if_dev(dbt_project)
 

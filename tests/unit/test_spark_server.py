@@ -5,13 +5,13 @@ import socket
 import pytest
 
 from ettl import spark_server
-from ettl_assets import settings
+from ettl_assets import settings, thrift_server
 
 
 def test_the_server_runs_on_loopback_with_this_data_dirs_warehouse_and_metastore(data_dir):
     command = spark_server.spark_submit_command("127.0.0.1", 10099)
     assert command[0].endswith("bin/spark-submit")
-    assert spark_server.THRIFT_SERVER_CLASS in command
+    assert thrift_server.THRIFT_SERVER_CLASS in command
     joined = " ".join(command)
     assert f"spark.sql.warehouse.dir={data_dir / 'warehouse'}" in joined
     assert f"databaseName={data_dir / 'metastore_db'};create=true" in joined
