@@ -13,14 +13,12 @@ and with ETTL_METASTORE_URL set its catalog is in PostgreSQL (metastore.py) inst
 import os
 import subprocess
 import time
-from dataclasses import dataclass
-from pathlib import Path
 
 from ettl import metastore, spark_cluster
 from ettl_assets import settings
 from ettl_assets.server_processes import alive, log_tail, stop_process_group
 from ettl_assets.spark_settings import ENGINE, catalog, derby_metastore_url
-from ettl_assets.thrift_server import accepts_connections, answers_sql, server_command
+from ettl_assets.thrift_server import ServerFiles, accepts_connections, answers_sql, server_command
 
 READY_TIMEOUT_SECONDS = 240  # ~30 s on 2 cores when warm on disk; a cold JVM takes longer
 # The server's web UI on a cluster, whose REST API (/api/v1) shows where its tasks ran.
@@ -33,21 +31,6 @@ LOOPBACK = {"127.0.0.1", "localhost"}
 
 class SparkServerError(RuntimeError):
     """The server could not be started or stopped; the message says why and where to look."""
-
-
-@dataclass(frozen=True)
-class ServerFiles:
-    """Where the server of this data dir keeps its pid and log."""
-
-    root: Path
-
-    @property
-    def pid(self) -> Path:
-        return self.root / "server.pid"
-
-    @property
-    def log(self) -> Path:
-        return self.root / "server.log"
 
 
 def server_files() -> ServerFiles:

@@ -5,12 +5,28 @@ warm engine (warm_spark.py), which the dbt steps start themselves.
 """
 
 import socket
+from dataclasses import dataclass
 from pathlib import Path
 
 import pyspark
 
 THRIFT_SERVER_CLASS = "org.apache.spark.sql.hive.thriftserver.HiveThriftServer2"
 LOOPBACK_HOST = "127.0.0.1"
+
+
+@dataclass(frozen=True)
+class ServerFiles:
+    """Where a server keeps its pid and log."""
+
+    root: Path
+
+    @property
+    def pid(self) -> Path:
+        return self.root / "server.pid"
+
+    @property
+    def log(self) -> Path:
+        return self.root / "server.log"
 
 
 def server_command(

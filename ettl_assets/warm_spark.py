@@ -26,7 +26,6 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 from ettl_assets import metastore_lock, settings
@@ -36,6 +35,7 @@ from ettl_assets.server_processes import alive, log_tail, stop_process_group
 from ettl_assets.spark_settings import ENGINE, catalog, derby_metastore_url
 from ettl_assets.thrift_server import (
     LOOPBACK_HOST,
+    ServerFiles,
     accepts_connections,
     answers_sql,
     free_port,
@@ -69,21 +69,12 @@ def idle_minutes() -> float | None:
     return minutes
 
 
-@dataclass(frozen=True)
-class ServerFiles:
-    root: Path
-
-    @property
-    def pid(self) -> Path:
-        return self.root / "server.pid"
+class WarmServerFiles(ServerFiles):
+    """The warm server's pid and log, and its port, watchdog and locks."""
 
     @property
     def port(self) -> Path:
         return self.root / "server.port"
-
-    @property
-    def log(self) -> Path:
-        return self.root / "server.log"
 
     @property
     def start_lock(self) -> Path:
@@ -108,11 +99,11 @@ def dbt_environment(port: int) -> dict[str, str]:
             settings.SPARK_PORT_ENV: str(port)}  # fmt: skip
 
 
-def server_files(data_dir: Path) -> ServerFiles:
-    return ServerFiles(data_dir / "warm-spark")
+def server_files(data_dir: Path) -> WarmServerFiles:
+    return WarmServerFiles(data_dir / "warm-spark")
 
 
-def running_server(files: ServerFiles) -> tuple[int, int] | None:
+def running_server(files: WarmServerFiles) -> tuple[int, int] | None:
     """(pid, port) of the data dir's warm server if it is alive."""
     try:
         pid, port = int(files.pid.read_text()), int(files.port.read_text())
@@ -163,7 +154,9 @@ def server_environment() -> dict[str, str]:
     return env | {"SPARK_LOCAL_IP": LOOPBACK_HOST}
 
 
-def _start(data_dir: Path, files: ServerFiles, minutes: float, java_options: str, log: Log) -> int:
+def _start(
+    data_dir: Path, files: WarmServerFiles, minutes: float, java_options: str, log: Log
+) -> int:
     port = free_port()
     conf = ENGINE | catalog(settings.warehouse_dir(data_dir), derby_metastore_url(data_dir),
                             data_dir, java_options)  # fmt: skip
@@ -193,7 +186,7 @@ def _start(data_dir: Path, files: ServerFiles, minutes: float, java_options: str
     return port
 
 
-def _ensure_watchdog(data_dir: Path, files: ServerFiles, minutes: float) -> None:
+def _ensure_watchdog(data_dir: Path, files: WarmServerFiles, minutes: float) -> None:
     """Start the server's watchdog unless it runs (it could have been killed alone)."""
     try:  # its pid, and its command line: the pid of a watchdog long gone may be reused
         pid = int(files.watchdog_pid.read_text())
@@ -226,7 +219,7 @@ def stop(data_dir: Path, log: Log) -> int | None:
     return pid
 
 
-def _stop_server(files: ServerFiles) -> int | None:
+def _stop_server(files: WarmServerFiles) -> int | None:
     found = running_server(files)
     files.pid.unlink(missing_ok=True)
     files.port.unlink(missing_ok=True)
