@@ -4,7 +4,6 @@ run_reaper.repair.
 """
 
 import os
-import socket
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from ettl.submit import backfill_daemon_running
 from ettl_assets import project_config, settings, warm_spark
 from ettl_assets.metastore_lock import LOCK_FILE_NAME, derby_lock_file
 from ettl_assets.os_locks import lock_holders
+from ettl_assets.thrift_server import accepts_connections
 
 CONNECT_SECONDS = 1.0  # a Thrift server that does not accept by then is reported down
 SHOWN_ASSETS = 3  # of a run's selection; the rest as a count
@@ -46,14 +46,6 @@ def configuration_lines() -> list[str]:
     return [f"{name:<{width}}  {value}  ({origin})" for name, value, origin in rows]
 
 
-def _accepts(host: str, port: int) -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=CONNECT_SECONDS):
-            return True
-    except OSError:
-        return False
-
-
 def engine_lines() -> list[str]:
     if settings.embedded_spark():
         warm = warm_spark.running_server(warm_spark.server_files(settings.data_dir()))
@@ -66,7 +58,11 @@ def engine_lines() -> list[str]:
     from ettl import spark_server
 
     host, port = settings.spark_server_address()
-    state = "up" if _accepts(host, port) else "down (not accepting connections)"
+    state = (
+        "up"
+        if accepts_connections(host, port, CONNECT_SECONDS)
+        else "down (not accepting connections)"
+    )
     pid = spark_server.running_pid()
     managed = f"; this data dir's server: pid {pid}" if pid else ""
     return [f"Spark Thrift server {host}:{port}: {state}{managed}"]

@@ -46,9 +46,9 @@ def server_command(
     return command
 
 
-def accepts_connections(host: str, port: int) -> bool:
+def accepts_connections(host: str, port: int, timeout: float = 2.0) -> bool:
     try:
-        with socket.create_connection((host, port), timeout=2):
+        with socket.create_connection((host, port), timeout=timeout):
             return True
     except OSError:
         return False
