@@ -10,12 +10,11 @@ The project and profiles directories are the project's unless ARGS name others.
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 from ettl_assets import pii_key, settings, warm_spark
 from ettl_assets.spark_class_archive import JAVA_OPTIONS_ENV, java_options
+from ettl_assets.transform.project import DBT_EXECUTABLE
 
-DBT = Path(sys.executable).parent / "dbt"
 # Used when a warm server is found running but the variable is unset in this shell.
 FALLBACK_IDLE_MINUTES = 15.0
 
@@ -23,7 +22,7 @@ FALLBACK_IDLE_MINUTES = 15.0
 def command(args: list[str]) -> list[str]:
     project = [] if "--project-dir" in args else ["--project-dir", str(settings.DBT_PROJECT_DIR)]
     profiles = [] if "--profiles-dir" in args else ["--profiles-dir", str(settings.DBT_PROJECT_DIR)]
-    return [str(DBT), *args, *project, *profiles]
+    return [DBT_EXECUTABLE, *args, *project, *profiles]
 
 
 def run_dbt(args: list[str]) -> int:

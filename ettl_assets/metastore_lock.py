@@ -45,8 +45,11 @@ def _wait_for_orphaned_spark(log: Callable[[str], None], data_dir: Path) -> None
     log(f"waited {time.monotonic() - began:.0f} s for the orphaned Spark")
 
 
-def _locked(log: Callable[[str], None], data_dir: Path) -> TextIO:
-    """The metastore lock file, open and locked: waits (saying so) for its holder to let go."""
+def locked(log: Callable[[str], None], data_dir: Path) -> TextIO:
+    """The metastore lock file, open and locked: waits (saying so) for its holder to let go.
+    A server that keeps the metastore open is handed the lock: pass it the handle's descriptor
+    and close the handle here; the lock is then held for as long as the server lives (the
+    kernel frees it when the server exits, however it ends)."""
     path = data_dir / LOCK_FILE_NAME
     private_dir(path.parent)  # the data dir: owner-only when this creates it
     handle = path.open("w")
@@ -62,13 +65,6 @@ def _locked(log: Callable[[str], None], data_dir: Path) -> TextIO:
     return handle
 
 
-def locked_for_a_server(log: Callable[[str], None], data_dir: Path) -> TextIO:
-    """The metastore lock, to hand to a server process that keeps the metastore open: pass the
-    handle's descriptor to it and close it here. The lock is then held for as long as the
-    server lives (the kernel frees it when the server exits, however it ends)."""
-    return _locked(log, data_dir)
-
-
 @contextmanager
 def holding_embedded_metastore(
     log: Callable[[str], None], data_dir: Path | None = None, embedded: bool | None = None
@@ -79,7 +75,7 @@ def holding_embedded_metastore(
     if not (settings.embedded_spark() if embedded is None else embedded):
         yield
         return
-    with _locked(log, data_dir or settings.data_dir()) as handle:
+    with locked(log, data_dir or settings.data_dir()) as handle:
         log(ACQUIRED)
         try:
             yield

@@ -160,7 +160,7 @@ def _start(
     port = free_port()
     conf = ENGINE | catalog(settings.warehouse_dir(data_dir), derby_metastore_url(data_dir),
                             data_dir, java_options)  # fmt: skip
-    metastore = metastore_lock.locked_for_a_server(log, data_dir)
+    metastore = metastore_lock.locked(log, data_dir)
     with metastore, files.log.open("ab") as output:
         server = subprocess.Popen(
             server_command(LOOPBACK_HOST, port, conf), stdout=output, stderr=subprocess.STDOUT,

@@ -116,8 +116,8 @@ def test_the_server_is_not_given_the_pii_key(monkeypatch):
 def test_ettl_dbt_runs_the_installed_dbt_on_the_project_unless_told_otherwise():
     project = str(settings.DBT_PROJECT_DIR)
     assert dbt_by_hand.command(["build", "-s", "x"]) == [
-        str(dbt_by_hand.DBT), "build", "-s", "x",
+        dbt_by_hand.DBT_EXECUTABLE, "build", "-s", "x",
         "--project-dir", project, "--profiles-dir", project,
     ]  # fmt: skip
     mine = ["show", "--project-dir", "/p", "--profiles-dir", "/q"]
-    assert dbt_by_hand.command(mine) == [str(dbt_by_hand.DBT), *mine]
+    assert dbt_by_hand.command(mine) == [dbt_by_hand.DBT_EXECUTABLE, *mine]
