@@ -31,17 +31,19 @@ def _code(column: pd.Series) -> pd.Series:
 
 def _flight_number(frame: pd.DataFrame) -> pd.Series:
     """The number of a flight delivered as "1545" or "UA1545" (stg_flights__flights): the
-    carrier prefix cut off, a value that is then not a number is NULL."""
+    carrier prefix cut off, a value that is then not a number is NULL. Vectorized per length
+    of carrier code (a year of 30x flights is 10 M rows)."""
     carrier, flight = _code(frame["carrier"]), _code(frame["flight"])
-    cut = [
-        f[len(c) :] if isinstance(f, str) and isinstance(c, str) and f.startswith(c) else f
-        for f, c in zip(flight, carrier, strict=True)
-    ]
-    return pd.to_numeric(pd.Series(cut, index=frame.index), errors="coerce")
+    cut, lengths = flight.copy(), carrier.str.len()
+    for length in lengths.dropna().unique():
+        size = int(length)
+        prefixed = (lengths == size) & (flight.str[:size] == carrier)
+        cut[prefixed] = flight[prefixed].str[size:]
+    return pd.to_numeric(cut, errors="coerce")
 
 
 def _local_date(frame: pd.DataFrame) -> pd.Series:
-    return pd.to_datetime(frame[["year", "month", "day"]], errors="coerce").dt.date
+    return pd.to_datetime(frame[["year", "month", "day"]], errors="coerce")
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,7 @@ class SilverRules:
     model: str
     columns: tuple[str, ...]  # the bronze columns the rules read
     key: Callable[[pd.DataFrame], pd.DataFrame]  # one column per part of the model's key
-    day: Callable[[pd.DataFrame], pd.Series]  # the date silver files a row under
+    day: Callable[[pd.DataFrame], pd.Series]  # the date silver files a row under (NaT: none)
 
 
 def _flight_key(f: pd.DataFrame) -> pd.DataFrame:
@@ -85,7 +87,7 @@ SILVER = {
             "passengers", "stg_passengers__bookings",
             ("booking_id", "departure_date"),
             lambda f: pd.DataFrame({"booking_id": f["booking_id"].str.strip()}),
-            lambda f: pd.to_datetime(f["departure_date"], errors="coerce").dt.date,
+            lambda f: pd.to_datetime(f["departure_date"], errors="coerce").dt.normalize(),
         ),
     )
 }  # fmt: skip

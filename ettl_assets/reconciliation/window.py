@@ -2,8 +2,9 @@
 
 - bronze: what each day's delivery held and how much was quarantined, as the bronze asset
   reported it (its materialization metadata in the event log): nothing is re-read;
-- silver: the rules applied with pandas to that day's bronze file (one read per source), and the
-  rows silver holds per day from its Parquet footers;
+- silver: the rules applied with pandas to the window's bronze files (one read per file, kept
+  as key fingerprints: ledger.versions), and the rows silver holds per day from its Parquet
+  footers;
 - gold: per-day sums of the fact and of its silver model, with pyarrow over their partitions.
 """
 
@@ -26,10 +27,12 @@ from ettl_assets.reconciliation.ledger import (
     Entry,
     SilverDay,
     carry_over_entries,
+    concat_versions,
     day_totals,
     read_window,
-    silver_days,
+    silver_days_of_versions,
     silver_entries,
+    versions,
 )
 from ettl_assets.reconciliation.rules import GOLD, SILVER, SilverRules
 from ettl_assets.transform.row_counts import ModelTable
@@ -65,18 +68,20 @@ def bronze_reported(
     return found
 
 
-def read_bronze(rules: SilverRules, days: list[date]) -> pd.DataFrame:
-    """The rules' columns of the source's bronze files of `days` (the days delivered)."""
-    frames = []
+def read_versions(rules: SilverRules, days: list[date]) -> pd.DataFrame:
+    """versions() of the source's bronze files of `days` (the days delivered), one day's file
+    at a time: only the compact columns stay in memory, whatever the window."""
+    parts = []
     for day in days:
         # By table name: without the registry, whose YAML takes ~0.7 s to parse.
         path = daily_partition_dir(rules.source, str(day)) / DATA_FILE_NAME
         if path.exists():
             frame = pq.read_table(path, columns=[*rules.columns, *AUDIT_COLUMNS]).to_pandas()
-            frames.append(frame.assign(partition_date=day))
-    if not frames:
-        return pd.DataFrame(columns=[*rules.columns, *AUDIT_COLUMNS, "partition_date"])
-    return pd.concat(frames, ignore_index=True)
+            parts.append(versions(rules, frame.assign(partition_date=day)))
+    if not parts:
+        empty = pd.DataFrame(columns=[*rules.columns, *AUDIT_COLUMNS, "partition_date"])
+        return versions(rules, empty)
+    return concat_versions(parts)
 
 
 @dataclass(frozen=True)
@@ -92,9 +97,9 @@ def plan_silver(instance: dg.DagsterInstance, start: date, end: date) -> list[Si
     days = window_days(start, end)
     plans = []
     for rules in SILVER.values():
-        bronze = read_bronze(rules, days)
+        rows = read_versions(rules, days)
         reported = bronze_reported(instance, rules.source, days)
-        plans.append(SilverPlan(rules, silver_days(rules, bronze, start, end), reported))
+        plans.append(SilverPlan(rules, silver_days_of_versions(rows, start, end), reported))
     return plans
 
 
