@@ -21,9 +21,12 @@ install: $(VENV)/.installed
 # same warehouse.
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || python3 -m venv $(VENV)
-	# uv resolves and installs the same pins as pip, ~4x faster (docs/performance.md).
+	# uv resolves and installs the same pins as pip, ~4x faster (docs/performance.md). Compiled
+	# to bytecode at install (~16 s): uv does not by default, and where PYTHONDONTWRITEBYTECODE
+	# is set no process ever writes it, so each one would compile dagster, dbt and pandas anew
+	# (~4 s more per process that loads the definitions).
 	$(BIN)/pip install --quiet uv==$(UV_VERSION)
-	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev,samples]'
+	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -e '.[dev,samples]'
 	grep -q ETTL_DATA_DIR $(BIN)/activate || printf '\n# added by make install (ETTL)\nexport ETTL_DATA_DIR="%s"\nexport DAGSTER_HOME="%s"\n' "$(CURDIR)/data" "$(CURDIR)/dagster_home" >> $(BIN)/activate
 	# The embedded Spark's class-data archive (ettl_assets/spark_class_archive.py): dumped in the
 	# background (~1 min, once); the activate script uses it once it exists.
@@ -87,8 +90,8 @@ spark-server-stop: install
 
 # Benchmarks (not tests): the platform vs a typed pyarrow ingest / hand-written PySpark, and how
 # a backfill's cost follows rows (docs/performance.md). Own data dirs under data/bench/. Quick:
-# small volume (~18 min on 2 cores before issue 20's fairness changes; not re-timed); full: the
-# goals' volumes (a year, 30x flights), hours.
+# small volume (26.8 min on 2 cores, 2026-11-30); full: the goals' volumes (a year, 30x
+# flights), hours (its setup alone took 28 min on 2026-12-01).
 bench: install
 	$(BIN)/python bench/bench.py --mode quick
 

@@ -81,8 +81,7 @@ class Mode:
 
 
 MODES = {
-    # The same measures at small volume, each a median of 3 (18 min on 2 cores before P3n and
-    # P1's 30x files were added; not re-timed since).
+    # The same measures at small volume, each a median of 3 (26.8 min on 2 cores, 2026-11-30).
     "quick": Mode(
         p1_days=("2013-06-01", "2013-06-30"),
         p1_scaled_days=("2013-06-01", "2013-06-07"),

@@ -144,6 +144,9 @@ WORKLOAD = [
     "insert overwrite table silver.t partition (day) select id, cast(id as string), "
     "date_add(current_date(), cast(id % 3 as int)) from range(100)",
     "alter table silver.t recover partitions",
+    "show partitions silver.t",
+    "alter table silver.t add if not exists partition (day = '2000-01-01')",
+    "refresh table silver.t",
     "show table extended in silver like '*'",
     "describe extended silver.t",
     "create or replace temporary view v as select day, count(*) n, avg(id) m from silver.t "

@@ -2,8 +2,10 @@
   Expose bronze (Parquet written by the Python bronze assets) to Spark as external tables, one per
   `bronze` source plus its `<source>__quarantine` table, so models read them through source() and
   dbt can introspect their columns. Runs on every dbt invocation (on-run-start): a table whose
-  declared columns changed (a contract change) is re-created (external: the files stay), and
-  `recover partitions` picks up the daily partitions landed since the last run.
+  declared columns changed (a contract change) is re-created (external: the files stay). A
+  Dagster step names the partition folders of its window (ETTL_BRONZE_PARTITIONS, from
+  ettl_assets/transform/bronze_partitions.py) and only those the metastore lacks are added; a
+  table just created, and dbt by hand, get `recover partitions` (every folder).
   The audit, quarantine and partition columns come from var('bronze_layout') (dbt_project.yml),
   which ettl_assets/bronze/table_columns.py reads too; the folders match ettl_assets/bronze/assets.py.
 -#}
@@ -71,6 +73,7 @@
   {%- set location = env_var('ETTL_DATA_DIR') ~ '/warehouse/bronze.db/' ~ name -%}
   {%- set partition_column = bronze_partition_column() -%}
   {%- set existing = adapter.get_relation(database=none, schema='bronze', identifier=name) -%}
+  {%- set created = existing is none -%}
   {%- if existing is not none -%}
     {%- set current = [] -%}
     {%- for column in adapter.get_columns_in_relation(existing)
@@ -79,6 +82,7 @@
     {%- endfor -%}
     {%- if current != columns -%}
       {%- do run_query('drop table bronze.' ~ name) -%}
+      {%- set created = true -%}
     {%- endif -%}
   {%- endif -%}
   {%- set declared = [] -%}
@@ -93,11 +97,45 @@
     location '{{ location }}'
   {%- endcall -%}
   {%- if daily -%}
-    {%- do run_query('alter table bronze.' ~ name ~ ' recover partitions') -%}
-  {%- else -%}
-    {%- do run_query('refresh table bronze.' ~ name) -%}
+    {%- do register_partitions(name, created) -%}
   {%- endif -%}
+  {#- Spark caches file listings: a delivery re-landed into a registered folder is read anew. -#}
+  {%- do run_query('refresh table bronze.' ~ name) -%}
   {#- Bronze keeps personal data in clear: readable by the platform role only (grants.sql). -#}
   {%- set relation = api.Relation.create(schema='bronze', identifier=name, type='table') -%}
   {%- do apply_grants(relation, var('bronze_grants'), should_revoke=false) -%}
+{% endmacro %}
+
+
+{#- The daily partitions of bronze.<name>: those of the step's window the metastore lacks, or
+    every folder (`recover partitions`, which lists them all) for a table just created or
+    without the step's list (dbt by hand). -#}
+{% macro register_partitions(name, created) %}
+  {%- set listed = env_var('ETTL_BRONZE_PARTITIONS', '') -%}
+  {%- if created or not listed -%}
+    {%- do run_query('alter table bronze.' ~ name ~ ' recover partitions') -%}
+    {{- return(none) -}}
+  {%- endif -%}
+  {%- set ranges = fromjson(listed).get(name, []) -%}
+  {%- if not ranges -%}{{- return(none) -}}{%- endif -%}
+  {%- set column = bronze_partition_column() -%}
+  {%- set registered = [] -%}
+  {%- for row in run_query('show partitions bronze.' ~ name) -%}
+    {%- do registered.append(row[0]) -%}
+  {%- endfor -%}
+  {%- set missing = [] -%}
+  {%- for first, last in ranges -%}
+    {%- set start = modules.datetime.date.fromisoformat(first) -%}
+    {%- for n in range((modules.datetime.date.fromisoformat(last) - start).days + 1) -%}
+      {%- set day = (start + modules.datetime.timedelta(days=n)).isoformat() -%}
+      {%- if (column ~ '=' ~ day) not in registered -%}{%- do missing.append(day) -%}{%- endif -%}
+    {%- endfor -%}
+  {%- endfor -%}
+  {%- for days in missing | batch(200) -%}
+    {%- set specs = [] -%}
+    {%- for day in days -%}
+      {%- do specs.append("partition (" ~ column ~ " = '" ~ day ~ "')") -%}
+    {%- endfor -%}
+    {%- do run_query('alter table bronze.' ~ name ~ ' add if not exists ' ~ specs | join(' ')) -%}
+  {%- endfor -%}
 {% endmacro %}

@@ -26,6 +26,7 @@ from ettl_assets.pii_key import PII_KEY_ENV
 from ettl_assets.reconciliation.checks import SilverReconciliation
 from ettl_assets.resources import PiiKey, SparkEngine, Warehouse
 from ettl_assets.tiers import tier_of_key
+from ettl_assets.transform.bronze_partitions import bronze_partitions_environment
 from ettl_assets.transform.column_metadata import RelationColumns, column_metadata
 from ettl_assets.transform.compiled_sql import compiled_sql
 from ettl_assets.transform.dbt_vars import dbt_vars_for_window, window_environment
@@ -81,12 +82,17 @@ def with_run_metadata(
 
 @contextmanager
 def spark_for_dbt(
-    context: dg.AssetExecutionContext, spark: SparkEngine, warehouse: Warehouse
+    context: dg.AssetExecutionContext,
+    spark: SparkEngine,
+    warehouse: Warehouse,
+    window: dict[str, str] | None,
 ) -> Iterator[dict[str, str]]:
     """The engine ready for one dbt invocation (SparkEngine.ready_for_dbt), and the environment
-    dbt needs: the warehouse's data dir and the engine's options."""
+    dbt needs: the warehouse's data dir, the engine's options and the bronze partitions of the
+    step's window (none: the reference step) to register."""
+    partitions = bronze_partitions_environment(warehouse.bronze_dir(), window)
     with spark.ready_for_dbt(context.log.info) as spark_env:
-        yield {**warehouse.dbt_env(), **spark_env}
+        yield {**warehouse.dbt_env(), **spark_env, **partitions}
 
 
 # What both definitions share. The single-run policy builds a date range in one dbt call; on
@@ -116,7 +122,7 @@ def daily_dbt_models(
     key = pii_key.read()  # silver hashes personal data with it; fails here, clearly, if missing
     # What silver must hold per day, from bronze and the named rules (docs/reconciliation.md).
     ledger = SilverReconciliation(context, dbt_vars)
-    with spark_for_dbt(context, spark, warehouse) as env:
+    with spark_for_dbt(context, spark, warehouse, dbt_vars) as env:
         dbt_env = env | window_environment(dbt_vars) | ledger.dbt_environment | {PII_KEY_ENV: key}
         invocation = dbt.cli(DBT_BUILD, context=context, env=dbt_env)
         yield from ledger.checked(context, with_run_metadata(context, invocation, dbt_vars))
@@ -130,7 +136,7 @@ def reference_dbt_models(
     warehouse: Warehouse,
     spark: SparkEngine,
 ):
-    with spark_for_dbt(context, spark, warehouse) as env:
+    with spark_for_dbt(context, spark, warehouse, window=None) as env:
         invocation = dbt.cli(DBT_BUILD, context=context, env=env)
         yield from with_run_metadata(context, invocation, None)
     keep_partial_parse(invocation)
