@@ -5,6 +5,8 @@ timezone (ettl.yaml), so each day's partition appears without a code change and 
 schedule requests yesterday.
 """
 
+from datetime import date, timedelta
+
 import dagster as dg
 
 from ettl_assets import project_config
@@ -14,3 +16,8 @@ _config = project_config.load()
 daily_partitions = dg.DailyPartitionsDefinition(
     start_date=_config.first_day.isoformat(), timezone=_config.timezone.key
 )
+
+
+def window_days(start: date, end: date) -> list[date]:
+    """The days of the [start, end) window a daily run builds."""
+    return [start + timedelta(n) for n in range((end - start).days)]

@@ -10,7 +10,7 @@
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 import dagster as dg
 import pandas as pd
@@ -22,6 +22,7 @@ from ettl_assets.bronze.assets import (
     DAY_ROWS_QUARANTINED,
     daily_partition_dir,
 )
+from ettl_assets.partitions import window_days
 from ettl_assets.reconciliation.ledger import (
     BronzeDay,
     Entry,
@@ -38,10 +39,6 @@ from ettl_assets.reconciliation.rules import GOLD, SILVER, SilverRules
 from ettl_assets.transform.row_counts import ModelTable
 
 AUDIT_COLUMNS = ["_ingested_at", "_source_file"]
-
-
-def window_days(start: date, end: date) -> list[date]:
-    return [start + timedelta(n) for n in range((end - start).days)]
 
 
 def bronze_reported(

@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from ettl_assets.bronze.assets import daily_partition_dir
+from ettl_assets.partitions import window_days
 
 BRONZE_PARTITIONS_ENV = "ETTL_BRONZE_PARTITIONS"
 
@@ -35,8 +36,7 @@ def window_partitions(bronze_dir: Path, window: dict[str, str] | None) -> dict[s
     if window is None or not bronze_dir.is_dir():
         return {}
     start, end = (date.fromisoformat(window[k]) for k in ("start_date", "end_date"))
-    days = [start + timedelta(n) for n in range((end - start).days)]
-    found = {}
+    days, found = window_days(start, end), {}
     for table in sorted(p.name for p in bronze_dir.iterdir() if p.is_dir()):
         present = [d for d in days if daily_partition_dir(table, str(d), bronze_dir).is_dir()]
         if present:
