@@ -1,4 +1,5 @@
-"""The one daily partitioning shared by bronze daily sources and the daily dbt models.
+"""The one daily partitioning shared by bronze daily sources and the daily dbt models, and the
+days of a window of it.
 
 Open-ended: from the configured first day through the last complete day in the configured
 timezone (ettl.yaml), so each day's partition appears without a code change and the daily
