@@ -19,7 +19,7 @@ from pathlib import Path
 import pyspark
 
 from ettl_assets import settings
-from ettl_assets.server_processes import alive, log_tail, stop_process_group
+from ettl_assets.server_processes import log_tail, pid_from_file, stop_process_groups
 
 MASTER_PORT_ENV = "ETTL_SPARK_MASTER_PORT"
 MASTER_UI_PORT_ENV = "ETTL_SPARK_MASTER_UI_PORT"
@@ -54,13 +54,13 @@ class ClusterProcess:
     def log(self) -> Path:
         return self.root / f"{self.name}.log"
 
+    @property
+    def main_class(self) -> str:
+        return MASTER_CLASS if self.name == "master" else WORKER_CLASS
+
     def pid(self) -> int | None:
         """Its pid if it is alive."""
-        try:
-            pid = int(self.pid_file.read_text())
-        except (FileNotFoundError, ValueError):
-            return None
-        return pid if alive(pid) else None
+        return pid_from_file(self.pid_file, self.main_class)
 
 
 def cluster_root() -> Path:
@@ -166,15 +166,15 @@ def running() -> bool:
 
 
 def stop(progress: Callable[[str], None] = print) -> bool:
-    """Stop the workers (with their executors), then the master: SIGTERM, SIGKILL if they
-    linger (some JVMs here ignore SIGTERM). False when nothing was running."""
-    stopped = False
+    """Stop the workers (with their executors) and the master side by side: SIGTERM, SIGKILL
+    if they linger (some JVMs here ignore SIGTERM). False when nothing was running."""
+    running = []
     for process in reversed(processes()):
         pid = process.pid()
         process.pid_file.unlink(missing_ok=True)
-        if pid is None:
-            continue
-        stop_process_group(pid)
-        progress(f"Spark {process.name} stopped (pid {pid})")
-        stopped = True
-    return stopped
+        if pid is not None:
+            running.append((process.name, pid))
+    stop_process_groups(pid for _, pid in running)
+    for name, pid in running:
+        progress(f"Spark {name} stopped (pid {pid})")
+    return bool(running)

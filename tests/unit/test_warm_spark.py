@@ -5,8 +5,10 @@ tests/e2e/test_warm_spark.py."""
 import fcntl
 import os
 import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -14,14 +16,19 @@ from ettl import dbt_by_hand
 from ettl_assets import settings, warm_spark
 from ettl_assets.resources import SparkEngine, Warehouse
 from ettl_assets.server_processes import alive
+from ettl_assets.thrift_server import THRIFT_SERVER_CLASS
 
 
 @pytest.fixture
 def stand_in(tmp_path):
-    """A process in the warm server's place: its pid and a port in the data dir's files."""
+    """A process in the warm server's place (its command line names the server's class, as the
+    server's does): its pid and a port in the data dir's files."""
     files = warm_spark.server_files(tmp_path)
     files.root.mkdir()
-    process = subprocess.Popen(["sleep", "300"], start_new_session=True)
+    process = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(300)", THRIFT_SERVER_CLASS],
+        start_new_session=True,
+    )
     files.pid.write_text(str(process.pid))
     files.port.write_text("10123")
     yield files, process
@@ -70,6 +77,26 @@ def test_the_server_is_found_only_while_its_process_lives(stand_in):
     process.kill()
     process.wait()
     assert warm_spark.running_server(files) is None
+
+
+def test_a_live_process_that_took_a_stale_pid_is_neither_the_server_nor_stopped(tmp_path):
+    """The server died without cleaning up and its pid went to another process: not found, and
+    `stop` leaves that process alone."""
+    files = warm_spark.server_files(tmp_path)
+    files.root.mkdir()
+    other = subprocess.Popen(["sleep", "300"], start_new_session=True)
+    command = Path(f"/proc/{other.pid}/cmdline")
+    while not command.read_bytes():  # it reads empty for an instant after exec
+        time.sleep(0.01)
+    try:
+        files.pid.write_text(str(other.pid))
+        files.port.write_text("10123")
+        assert warm_spark.running_server(files) is None
+        assert warm_spark.stop(tmp_path, print) is None
+        assert other.poll() is None
+    finally:
+        other.kill()
+        other.wait()
 
 
 def test_the_watchdog_stops_the_server_once_idle_long_enough(stand_in):
