@@ -8,12 +8,14 @@
 - gold: per-day sums of the fact and of its silver model, with pyarrow over their partitions.
 """
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 import dagster as dg
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from ettl_assets.bronze.assets import (
@@ -33,12 +35,14 @@ from ettl_assets.reconciliation.ledger import (
     read_window,
     silver_days_of_versions,
     silver_entries,
+    table_dataset,
     versions,
 )
 from ettl_assets.reconciliation.rules import GOLD, SILVER, SilverRules
 from ettl_assets.transform.row_counts import ModelTable
 
 AUDIT_COLUMNS = ["_ingested_at", "_source_file"]
+SPAN_DAYS = 31  # the gold ledger reads its tables a month at a time
 
 
 def bronze_reported(
@@ -119,23 +123,65 @@ def silver_ledger(plan: SilverPlan, table: ModelTable, start: date, end: date) -
 def gold_ledger(
     tables: Mapping[str, ModelTable], start: date, end: date, facts: set[str] | None = None
 ) -> list[Entry]:
-    """Each gold fact's carried-over measures against its silver model, per day."""
+    """Each gold fact's carried-over measures against its silver model, per day. Read a month
+    at a time, so its memory does not grow with the window (a year at 30x flights: 0.9 GiB,
+    5.75 GiB read whole)."""
     entries: list[Entry] = []
+    spans = list(_spans(start, end, SPAN_DAYS))
+    matched_keys: dict[tuple[str, ...], pa.Array | None] = {}  # once for every carry
     for carry in GOLD:
         if facts is not None and carry.fact not in facts:
             continue
+        silver_table, gold_table = tables[carry.silver_model], tables[carry.fact]
         silver_columns = [c for c in (carry.silver_column,) if c]
         matched = None
         if carry.without_match:
             _, model, key = carry.without_match
             silver_columns.append(key)
-            found = read_window(tables[model], start, end, [key])
-            matched = found[key].unique() if found is not None else []
-        silver = read_window(tables[carry.silver_model], start, end, silver_columns)
-        gold_columns = [carry.gold_column]
-        gold = read_window(tables[carry.fact], start, end, gold_columns)
-        entries += carry_over_entries(carry, silver, gold, matched, start, end)
+            join = (carry.silver_model, model, key)
+            if join not in matched_keys:  # over the whole window, as the model joins
+                matched_keys[join] = _matched_keys(silver_table, tables[model], key, start, end)
+            matched = matched_keys[join]
+        silver_files, gold_files = table_dataset(silver_table), table_dataset(gold_table)
+        for first, last in spans:  # the files listed once, not once a span
+            silver = read_window(silver_table, first, last, silver_columns, silver_files)
+            gold = read_window(gold_table, first, last, [carry.gold_column], gold_files)
+            entries += carry_over_entries(carry, silver, gold, matched, first, last)
     return entries
+
+
+def _matched_keys(
+    table: ModelTable, looked_up: ModelTable, key: str, start: date, end: date
+) -> pa.Array | None:
+    """The distinct `key` values of the table's rows in [start, end) that `looked_up` also holds
+    in [start, end): what an inner join over the window matches. Both read a span at a time, and
+    only the table's distinct keys are held, not the looked-up ones: a year at 30x flights holds
+    10 M flight keys (~2.5 GiB with their hash tables), against 0.3 M booked flights."""
+    files, looked_up_files = table_dataset(table), table_dataset(looked_up)
+    spans = list(_spans(start, end, SPAN_DAYS))
+    found = [
+        rows[key].unique()
+        for first, last in spans
+        if (rows := read_window(table, first, last, [key], files)) is not None
+    ]
+    if not found:
+        return None
+    keys = pa.concat_arrays(found).unique()
+    matched = pa.repeat(False, len(keys))
+    for first, last in spans:
+        rows = read_window(looked_up, first, last, [key], looked_up_files)
+        if rows is not None:
+            matched = pc.or_(matched, pc.is_in(keys, value_set=rows[key].combine_chunks()))
+    return keys.filter(matched)
+
+
+def _spans(start: date, end: date, days: int) -> Iterator[tuple[date, date]]:
+    """[start, end) cut into consecutive [first, last) of at most `days` days."""
+    first = start
+    while first < end:
+        last = min(first + timedelta(days=days), end)
+        yield first, last
+        first = last
 
 
 def tables_by_name(tables: Mapping[dg.AssetKey, ModelTable]) -> dict[str, ModelTable]:

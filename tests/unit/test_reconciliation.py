@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 import yaml
 
 from ettl_assets.reconciliation import store
@@ -20,6 +21,8 @@ from ettl_assets.reconciliation.ledger import (
 )
 from ettl_assets.reconciliation.report import failures, hops, report_lines
 from ettl_assets.reconciliation.rules import GOLD, SILVER, SILVER_RULES
+from ettl_assets.reconciliation.window import SPAN_DAYS, _spans, gold_ledger
+from ettl_assets.transform.row_counts import ModelTable
 
 D1, D2, D3 = date(2013, 1, 2), date(2013, 1, 3), date(2013, 1, 4)
 EARLY = datetime(2013, 1, 2, 6, tzinfo=UTC)
@@ -118,7 +121,7 @@ def test_gold_fares_carry_over_with_bookings_without_a_flight():
     })  # fmt: skip
     entries = [
         e for carry in fares
-        for e in carry_over_entries(carry, silver, gold, ["f1", "f2"], D1, D3)
+        for e in carry_over_entries(carry, silver, gold, pa.array(["f1", "f2"]), D1, D3)
     ]  # fmt: skip
     amounts = {(e.day, e.measure, e.hop): e.amount for e in entries}
     # D1: 3 bookings, f9 has no flight (1 booking, 10.00); gold has 2 and 200.00.
@@ -133,7 +136,7 @@ def test_gold_fares_carry_over_with_bookings_without_a_flight():
     short = gold.filter(pa.array([True, False]))
     lost = [
         e for c in fares
-        for e in unexplained(carry_over_entries(c, silver, short, ["f1", "f2"], D1, D3))
+        for e in unexplained(carry_over_entries(c, silver, short, pa.array(["f1", "f2"]), D1, D3))
     ]  # fmt: skip
     assert {(e.day, e.measure, e.amount) for e in lost} == {
         (D2, "bookings", Decimal(1)),
@@ -198,3 +201,41 @@ def test_the_silver_test_reads_the_expected_rows_from_the_variable_the_step_sets
     that very name (a typo would leave it with nothing to compare, and it would always pass)."""
     test_sql = MODELS_DIR.parents[1] / "tests" / "generic" / "rows_reconciled.sql"
     assert f"env_var('{EXPECTED_ROWS_ENV}'" in test_sql.read_text()
+
+
+def _write_daily(table: ModelTable, rows: dict) -> None:
+    pq.write_to_dataset(pa.table(rows), table.path, partition_cols=[table.partition_column])
+
+
+def test_the_gold_ledger_reads_a_long_window_in_spans_but_matches_keys_over_all_of_it(data_dir):
+    """fct_daily_flight_fares joins bookings to flights over the run's whole window, so a
+    booking whose flight is dated in another span of the ledger's reads is matched, not
+    dropped; one whose flight is nowhere in the window is dropped. Counted by hand."""
+    start, end = date(2013, 1, 1), date(2013, 3, 1)
+    assert len(list(_spans(start, end, SPAN_DAYS))) == 2  # the window is read in two spans
+    tables = {name: ModelTable(name, schema, name, "flight_date") for schema, name in
+              (("silver", "stg_flights__flights"), ("silver", "stg_passengers__bookings"),
+               ("gold", "fct_daily_flight_fares"))}  # fmt: skip
+    _write_daily(
+        tables["stg_flights__flights"],
+        {"flight_id": ["f1", "f2"], "flight_date": ["2013-01-05", "2013-02-10"]},
+    )
+    money = pa.decimal128(10, 2)
+    _write_daily(tables["stg_passengers__bookings"], {
+        "flight_id": ["f2", "f2", "f9"],  # f2 flies on 02-10, f9 never
+        "fare_paid_usd": pa.array([Decimal("50.00"), Decimal("70.00"), Decimal("9.00")], money),
+        "flight_date": ["2013-01-31", "2013-02-10", "2013-01-05"],
+    })  # fmt: skip
+    _write_daily(tables["fct_daily_flight_fares"], {
+        "bookings": [1, 1],
+        "revenue_usd": pa.array([Decimal("50.00"), Decimal("70.00")], money),
+        "flight_date": ["2013-01-31", "2013-02-10"],
+    })  # fmt: skip
+
+    entries = gold_ledger(tables, start, end, {"fct_daily_flight_fares"})
+    amounts = {(str(e.day), e.measure, e.hop): e.amount for e in entries}
+    assert amounts[("2013-01-31", "bookings", "dropped")] == 0  # matched across the spans
+    assert amounts[("2013-01-05", "bookings", "dropped")] == 1
+    assert amounts[("2013-01-05", "revenue_usd", "dropped")] == Decimal("9.00")
+    assert amounts[("2013-02-10", "revenue_usd", "gold")] == Decimal("70.00")
+    assert unexplained(entries) == []
