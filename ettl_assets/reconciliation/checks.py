@@ -138,7 +138,9 @@ def gold_reconciliation_check() -> dg.AssetChecksDefinition:
         specs=specs,
         can_subset=True,
         name="gold_reconciliation",
-        op_tags=BRONZE_OP_TAGS,  # a small pod on Kubernetes: pyarrow over a few files
+        # A small pod on Kubernetes (1 GiB): pyarrow a month at a time, 0.83 GiB for a year of
+        # 30x flights (docs/reconciliation.md).
+        op_tags=BRONZE_OP_TAGS,
     )
     def _gold_reconciliation(context: dg.AssetCheckExecutionContext) -> Iterator[Any]:
         began = time.monotonic()
