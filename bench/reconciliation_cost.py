@@ -15,6 +15,7 @@ import json
 import re
 import sys
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import dagster as dg
@@ -62,11 +63,13 @@ class LedgerCost:
         return self.python + self.tests
 
 
-def daily_runs(instance: dg.DagsterInstance, day: str | None = None) -> list[str]:
+def daily_runs(
+    instance: dg.DagsterInstance, day: str | None = None, since: datetime | None = None
+) -> list[str]:
     """Ids of the runs (newest first) that built the daily dbt models, of `day` only if given,
-    not those of the bench's jobs without (some) checks."""
+    created `since` only if given, not those of the bench's jobs without (some) checks."""
     found = []
-    for run in instance.get_runs(limit=200):
+    for run in instance.get_runs(filters=dg.RunsFilter(created_after=since), limit=200):
         tags = run.tags
         first = tags.get("dagster/asset_partition_range_start", tags.get("dagster/partition"))
         last = tags.get("dagster/asset_partition_range_end", first)
