@@ -86,9 +86,8 @@ def dump_archive(log: Callable[[str], None]) -> None:
 
 
 def start_background_dump() -> None:
-    """Dump the archive in a process of its own, at the lowest CPU priority, so neither `make
-    install` nor the first run waits the minute it takes; that run's JVMs start without it, the
-    next ones with it."""
+    """Dump the archive in a process of its own, so neither `make install` nor the first run
+    waits the minute it takes; that run's JVMs start without it, the next ones with it."""
     archive = archive_file()
     if archive.exists():
         return
@@ -184,9 +183,6 @@ def _workload(java_option: str) -> None:
 
 if __name__ == "__main__":
     if sys.argv[1:] == ["--dump"]:  # the background dump
-        # At the lowest priority (its JVMs inherit it): nobody waits for it, and on a small
-        # machine it would otherwise take a core from the first run it was started beside.
-        os.nice(19)
         dump_archive(print)
     elif sys.argv[1:] == ["--path"]:  # for .venv/bin/activate, which checks it exists
         print(archive_file())
