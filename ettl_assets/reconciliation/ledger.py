@@ -241,7 +241,8 @@ def read_window(
 ) -> pa.Table | None:
     """Columns of a daily model's rows in [start, end), its date column as a date (from
     `dataset`, its files listed before, if given); None when no run has written a file yet."""
-    dataset = dataset or table_dataset(table)
+    if dataset is None:
+        dataset = table_dataset(table)
     if dataset is None:
         return None
     date_column = table.partition_column
