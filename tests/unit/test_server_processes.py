@@ -13,7 +13,12 @@ IGNORES_SIGTERM = (
     "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN);"
     " print('ready', flush=True); time.sleep(120)"
 )
-HONOURS_SIGTERM = "import time; print('ready', flush=True); time.sleep(120)"
+# A child inherits an ignored SIGTERM: Dagster maps SIGTERM to SIGINT's handler, which a pytest
+# started in the background of a shell ignores. So the polite one asks for the default.
+HONOURS_SIGTERM = (
+    "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_DFL);"
+    " print('ready', flush=True); time.sleep(120)"
+)
 
 
 def started(code: str) -> subprocess.Popen:

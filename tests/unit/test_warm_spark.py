@@ -22,12 +22,13 @@ from ettl_assets.thrift_server import THRIFT_SERVER_CLASS
 @pytest.fixture
 def stand_in(tmp_path):
     """A process in the warm server's place (its command line names the server's class, as the
-    server's does): its pid and a port in the data dir's files."""
+    server's does): its pid and a port in the data dir's files. It stops on SIGTERM whatever
+    this process ignores (a child inherits an ignored SIGTERM)."""
     files = warm_spark.server_files(tmp_path)
     files.root.mkdir()
+    stand_in = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_DFL); time.sleep(300)"
     process = subprocess.Popen(
-        [sys.executable, "-c", "import time; time.sleep(300)", THRIFT_SERVER_CLASS],
-        start_new_session=True,
+        [sys.executable, "-c", stand_in, THRIFT_SERVER_CLASS], start_new_session=True
     )
     files.pid.write_text(str(process.pid))
     files.port.write_text("10123")
