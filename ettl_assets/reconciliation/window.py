@@ -9,7 +9,7 @@
   a month at a time.
 """
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -17,6 +17,7 @@ import dagster as dg
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from ettl_assets.bronze.assets import (
@@ -130,6 +131,13 @@ def gold_ledger(
     entries: list[Entry] = []
     spans = list(_spans(start, end, SPAN_DAYS))
     matched_keys: dict[tuple[str, ...], pa.Array | None] = {}  # once for every carry
+    listed: dict[str, ds.Dataset | None] = {}  # each table's files, listed once for every carry
+
+    def files(table: ModelTable) -> ds.Dataset | None:
+        if table.name not in listed:
+            listed[table.name] = table_dataset(table)
+        return listed[table.name]
+
     for carry in GOLD:
         if facts is not None and carry.fact not in facts:
             continue
@@ -141,36 +149,38 @@ def gold_ledger(
             silver_columns.append(key)
             join = (carry.silver_model, model, key)
             if join not in matched_keys:  # over the whole window, as the model joins
-                matched_keys[join] = _matched_keys(silver_table, tables[model], key, start, end)
+                matched_keys[join] = _matched_keys(silver_table, tables[model], key, spans, files)
             matched = matched_keys[join]
-        silver_files, gold_files = table_dataset(silver_table), table_dataset(gold_table)
-        for first, last in spans:  # the files listed once, not once a span
-            silver = read_window(silver_table, first, last, silver_columns, silver_files)
-            gold = read_window(gold_table, first, last, [carry.gold_column], gold_files)
+        for first, last in spans:
+            silver = read_window(silver_table, first, last, silver_columns, files(silver_table))
+            gold = read_window(gold_table, first, last, [carry.gold_column], files(gold_table))
             entries += carry_over_entries(carry, silver, gold, matched, first, last)
     return entries
 
 
 def _matched_keys(
-    table: ModelTable, looked_up: ModelTable, key: str, start: date, end: date
+    table: ModelTable,
+    looked_up: ModelTable,
+    key: str,
+    spans: list[tuple[date, date]],
+    files: Callable[[ModelTable], ds.Dataset | None],
 ) -> pa.Array | None:
-    """The distinct `key` values of the table's rows in [start, end) that `looked_up` also holds
-    in [start, end): what an inner join over the window matches. Both read a span at a time, and
-    only the table's distinct keys are held, not the looked-up ones: a year at 30x flights holds
-    10 M flight keys (2.5 GiB measured, with their hash tables), against 0.3 M booked flights."""
-    files, looked_up_files = table_dataset(table), table_dataset(looked_up)
-    spans = list(_spans(start, end, SPAN_DAYS))
+    """The distinct `key` values of the table's rows in the window's `spans` that `looked_up`
+    also holds there: what an inner join over the window matches. Both read a span at a time
+    (`files`: a table's listed files), and only the table's distinct keys are held, not the
+    looked-up ones: a year at 30x flights holds 10 M flight keys (2.5 GiB measured, with their
+    hash tables), against 0.3 M booked flights."""
     found = [
         rows[key].unique()
         for first, last in spans
-        if (rows := read_window(table, first, last, [key], files)) is not None
+        if (rows := read_window(table, first, last, [key], files(table))) is not None
     ]
     if not found:
         return None
     keys = pa.concat_arrays(found).unique()
     matched = pa.repeat(False, len(keys))
     for first, last in spans:
-        rows = read_window(looked_up, first, last, [key], looked_up_files)
+        rows = read_window(looked_up, first, last, [key], files(looked_up))
         if rows is not None:
             matched = pc.or_(matched, pc.is_in(keys, value_set=rows[key].combine_chunks()))
     return keys.filter(matched)
