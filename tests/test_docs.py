@@ -5,53 +5,20 @@
   in the code, which links to the design decisions as `docs/design-decisions.md#d1`..`#d23`.
 - Every repository path shown in backticks exists.
 - docs/architecture.md's tree lists every module of the three packages, and nothing else.
-- Every command shown in a fenced shell block of README.md or docs/*.md is run by a test (the
-  table EXERCISED names the test file and the text in it that runs the command; the table itself
-  is checked), or says it is not: its line, or the caption line right before or after its block,
-  contains "not run by the tests".
+- Every command of a shell block that the docs walk-through (tests/e2e/test_docs_walkthrough.py)
+  does not run says why: "not run by the tests: <reason>" on its line or in its block's caption.
 """
 
-import itertools
 import re
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.docs_pages import NOT_RUN, ROOT, blocks, unmatched
+
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 LINKED_PAGES = [*PAGES, ROOT / "deploy" / "README.md"]
-NOT_RUN = "not run by the tests"
 PACKAGES = ("ettl_assets", "ettl", "ettl_samples")
-
-# A command shown in the docs counts as run when a test (or what `make test` runs) runs it: the
-# command's first words, then the file that runs it and the text there that does.
-EXERCISED: list[tuple[str, str, str]] = [
-    ("make test", ".ci/run", "make test"),
-    ("make postgres", "Makefile", "test: install lint browser postgres"),
-    ("make lint", "Makefile", "test: install lint browser postgres"),
-    ("ettl land", "tests/e2e/conftest.py", '"land", "--start"'),
-    ("ettl run", "tests/e2e/conftest.py", '"run", "--start"'),
-    ("ettl backfill", "tests/e2e/test_tier_backfills.py", '"backfill", "--from-tier"'),
-    ("ettl plan", "tests/e2e/test_tier_backfills.py", 'ettl("plan", "--apply"'),
-    ("ettl drift", "tests/e2e/test_when_sources_misbehave.py", 'ettl("drift", "--source"'),
-    ("ettl lineage", "tests/e2e/test_pipeline.py", '"ettl"), "lineage"'),
-    ("ettl status", "tests/e2e/test_crash_safety.py", '"ettl"), "status"'),
-    ("ettl backup", "tests/e2e/test_backup.py", 'ettl("backup", "--to"'),
-    ("ettl reconcile", "tests/e2e/test_when_sources_misbehave.py", 'ettl("reconcile", "--start"'),
-    ("ettl restore", "tests/e2e/test_backup.py", 'ettl("restore", "--from"'),
-    ("ettl dbt", "tests/e2e/test_warm_spark.py", '"ettl"), "dbt", "show"'),
-    ("ettl spark-server start", "tests/e2e/test_cluster_deployment.py", '"spark-server", "start"'),
-    (
-        "ettl spark-server status",
-        "tests/e2e/test_cluster_deployment.py",
-        '"spark-server", "status"',
-    ),
-    ("ettl spark-server stop", "tests/e2e/test_cluster_deployment.py", '"spark-server", "stop"'),
-    ("dbt show", "tests/e2e/test_pipeline.py", '["show", "--inline"'),
-    ("dbt test", "tests/e2e/test_pipeline.py", 'dbt(["test"]'),
-    ("dbt build", "tests/e2e/test_pipeline.py", 'dbt(["build"]'),
-    ("dagster asset materialize", "tests/e2e/helpers.py", '"asset", "materialize"'),
-]
 
 # Paths the docs name that a run creates (not in a fresh clone).
 GENERATED = ("dbt_project/target", "dbt_project/logs")
@@ -184,79 +151,12 @@ def test_the_architecture_tree_lists_every_module_and_nothing_else():
     assert sorted(listed - modules) == [], "docs/architecture.md's tree lists files that are gone"
 
 
-def caption(lines: list[str], before: bool) -> str:
-    """The paragraph right before (or after) a code block, as one line."""
-    walk = reversed(lines) if before else iter(lines)
-    paragraph = [
-        *itertools.takewhile(str.strip, itertools.dropwhile(lambda s: not s.strip(), walk))
-    ]
-    return " ".join(" ".join(line.split()) for line in (paragraph[::-1] if before else paragraph))
-
-
-def shell_commands(page: Path) -> list[tuple[int, str, bool]]:
-    """(line number, command, marked as not run) of every command in a fenced shell block: each
-    line of a bash/sh block, and the `$ ` lines of an untyped or console block (a transcript).
-    Continuation lines and heredoc bodies belong to the command above them."""
-    lines = page.read_text().splitlines()
-    commands, i = [], 0
-    while i < len(lines):
-        fence = re.match(r"\s*```(\w*)\s*$", lines[i])
-        if not fence:
-            i += 1
-            continue
-        end = next(j for j in range(i + 1, len(lines)) if re.match(r"\s*```\s*$", lines[j]))
-        captions = caption(lines[:i], before=True), caption(lines[end + 1 :], before=False)
-        block_marked = any(NOT_RUN in text for text in captions)
-        heredoc, continued = None, False
-        for number in range(i + 1, end):
-            line = lines[number].strip()
-            if heredoc or continued:
-                heredoc = None if line == heredoc else heredoc
-                continued = line.endswith("\\")
-                continue
-            if fence.group(1) in ("bash", "sh", "shell"):
-                command = line
-            elif fence.group(1) in ("", "console") and line.startswith("$ "):
-                command = line[2:]
-            else:
-                continue
-            if command and not command.startswith("#"):
-                continued = command.endswith("\\")
-                opened = re.search(r"<<-?'?(\w+)'?", command)
-                heredoc = opened.group(1) if opened else None
-                commands.append((number + 1, command, block_marked or NOT_RUN in command))
-        i = end + 1
-    return commands
-
-
-def command_words(command: str) -> list[str]:
-    """The program and its arguments, without a trailing comment, leading VAR=value settings or
-    a .venv/bin/ prefix; [] for a line that only sets variables (`export A=1`)."""
-    words = command.split(" #")[0].split()
-    if words[:1] == ["export"]:
-        words = words[1:]
-    while words and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*=\S*", words[0]):
-        words = words[1:]
-    if words:
-        words[0] = words[0].removeprefix(".venv/bin/")
-    return words
-
-
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(ROOT)))
-def test_every_command_shown_is_run_by_a_test_or_says_it_is_not(page):
-    unexercised = [
-        f"{page.relative_to(ROOT)}:{number}: {command}"
-        for number, command, marked in shell_commands(page)
-        if (words := command_words(command))
-        and not marked
-        and not any(words[: len(key.split())] == key.split() for key, _, _ in EXERCISED)
-    ]
-    assert unexercised == [], f"run them in a test, or mark them '{NOT_RUN}'"
-
-
-@pytest.mark.parametrize(("command", "path", "evidence"), EXERCISED, ids=[e[0] for e in EXERCISED])
-def test_each_command_counted_as_run_is_run_where_the_table_says(command, path, evidence):
-    assert evidence in (ROOT / path).read_text(), f"{path} no longer runs `{command}`"
+def test_every_command_not_run_says_why(page):
+    """What the walk-through leaves out carries its reason, so "not run" is a decision a reader
+    can check, never a way to hide a command that fails."""
+    marks = [(block.name, m) for block in blocks(page) for m in block.not_run]
+    assert [(name, m) for name, m in marks if not re.fullmatch(rf"{NOT_RUN}: \S.{{8,}}", m)] == []
 
 
 def test_the_readme_is_a_front_page_that_links_every_docs_page():
@@ -268,19 +168,24 @@ def test_the_readme_is_a_front_page_that_links_every_docs_page():
 
 
 def test_the_checks_above_can_fail(tmp_path):
-    """The parsers find what they look for: a broken link, an unknown anchor, an unrun command."""
+    """The parsers find what they look for: a broken link, an unknown anchor, the commands a
+    block runs and leaves out, a transcript's expected output and status."""
     page = tmp_path / "page.md"
     page.write_text(
         "# Title\n\n[gone](missing.md) [here](#title) [bad](#nowhere)\n\n"
-        "```bash\nettl run --start D\nkubectl apply -f x.yaml\n"
-        "make dev  # not run by the tests\n```\n"
+        "```bash\nettl run --start D\ncat > f <<'EOF'\na # not run by the tests: inside\nEOF\n"
+        "make dev  # not run by the tests: serves until stopped\n```\n\n"
+        "```console\n$ ettl lineage flight   # exit status 2\nettl: no asset 'flight'\n```\n"
     )
     assert broken(page, "missing.md") == "missing.md: no such file"
     assert broken(page, "#title") is None
     assert broken(page, "#nowhere").startswith("#nowhere: no heading")
-    commands = [(command_words(c)[:2], marked) for _, c, marked in shell_commands(page)]
-    assert commands == [
-        (["ettl", "run"], False),
-        (["kubectl", "apply"], False),
-        (["make", "dev"], True),
+    script, transcript = blocks(page)
+    assert [c.text.split()[0] for c in script.commands] == ["ettl", "cat"]
+    assert script.not_run == ("not run by the tests: serves until stopped",)
+    assert [(c.text.split()[:2], c.status) for c in transcript.commands] == [
+        (["ettl", "lineage"], 2)
     ]
+    assert unmatched(transcript.expected, "ettl:  no asset 'flight'") is None
+    assert unmatched(["took ... s", "..."], "a\ntook 3.2 s") is None
+    assert unmatched(["b", "a"], "a\nb") == "a"  # in order

@@ -1,30 +1,52 @@
 {#- The [start_date, end_date) window of the daily models, as [start, end] YYYY-MM-DD strings.
     Dagster always sets ETTL_WINDOW_START and ETTL_WINDOW_END for its dbt process
     (ettl_assets/transform/dbt_vars.py); `--vars '{start_date: ..., end_date: ...}'` (dbt by
-    hand) takes precedence. With neither, the window is the configured span: ETTL_FIRST_DAY
-    (ettl.yaml's first_day, exported by `ettl` and the Dagster code location) through yesterday
-    in ETTL_TIMEZONE. Read only when executing: what dbt reads while parsing decides whether its
-    partial parse still holds, and the window changes every run. -#}
+    hand) takes precedence. A bound given neither way is the data the warehouse holds: the first
+    (or the day after the last) day delivered to a daily bronze table, so a plain `dbt build`
+    rebuilds every delivered day and a plain `dbt test` judges all of them. Read only when
+    executing: what dbt reads while parsing decides whether its partial parse still holds, and
+    the window changes every run. -#}
 {% macro partition_window() -%}
   {%- if not execute -%}
     {{ return(['1970-01-01', '1970-01-02']) }}  {#- parsing: any valid window; never run -#}
   {%- endif -%}
   {%- set start = var('start_date', none) or env_var('ETTL_WINDOW_START', '') or none -%}
   {%- set end = var('end_date', none) or env_var('ETTL_WINDOW_END', '') or none -%}
-  {%- if start is none -%}
-    {%- set start = env_var('ETTL_FIRST_DAY', '') -%}
-    {%- if not start -%}
-      {{ exceptions.raise_compiler_error(
-          "no partition window: pass --vars '{start_date: YYYY-MM-DD, end_date: YYYY-MM-DD}'"
-          ~ " or set ETTL_FIRST_DAY (ettl.yaml's first_day)") }}
-    {%- endif -%}
-  {%- endif -%}
-  {%- if end is none -%}
-    {%- set zone = modules.pytz.timezone(env_var('ETTL_TIMEZONE', 'UTC')) -%}
-    {#- exclusive: today in the configured timezone, so the last day built is yesterday -#}
-    {%- set end = modules.datetime.datetime.now(zone).date().isoformat() -%}
+  {%- if start is none or end is none -%}
+    {%- set first, last = delivered_days() -%}
+    {%- set start = first if start is none else start -%}
+    {%- set end = last if end is none else end -%}
   {%- endif -%}
   {{ return([start | string, end | string]) }}
+{%- endmacro %}
+
+
+{#- [first, last + 1 day) of the days delivered to the daily bronze tables, as YYYY-MM-DD
+    strings, from the partitions the metastore lists (on-run-start registered them: no file is
+    read). Asked once per dbt invocation: the answer is kept in `graph`, the one dictionary every
+    node of an invocation shares, since a model and each of its tests ask again. -#}
+{% macro delivered_days() -%}
+  {%- if graph.get('ettl_delivered_days') is none -%}
+    {%- set days = [] -%}
+    {%- for source in graph.sources.values()
+        if source.source_name == 'bronze' and source.config.meta.ettl.cadence == 'daily' -%}
+      {%- set relation = source.schema ~ '.' ~ source.identifier -%}
+      {%- for row in run_query('show partitions ' ~ relation) -%}
+        {#- A row reads `partition_date=2013-01-05`. -#}
+        {%- do days.append(row[0].split('=')[1]) -%}
+      {%- endfor -%}
+    {%- endfor -%}
+    {%- if not days -%}
+      {{ exceptions.raise_compiler_error(
+          "no partition window: no daily bronze table holds a day yet (land and materialize"
+          ~ " bronze first: `ettl run`), or pass --vars '{start_date: YYYY-MM-DD, end_date:"
+          ~ " YYYY-MM-DD}'") }}
+    {%- endif -%}
+    {%- set last = modules.datetime.date.fromisoformat(days | max) -%}
+    {%- set after_last = (last + modules.datetime.timedelta(days=1)).isoformat() -%}
+    {%- do graph.update({'ettl_delivered_days': [days | min, after_last]}) -%}
+  {%- endif -%}
+  {{ return(graph['ettl_delivered_days']) }}
 {%- endmacro %}
 
 
