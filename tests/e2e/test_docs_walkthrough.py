@@ -2,7 +2,8 @@
 not say it is not run, verbatim, in the pages' order, in a copy of the repository.
 
 Each block runs in a clean `bash` whose environment holds only what a user's shell has (HOME,
-PATH, a locale), plus what the pages say to do: once a block has run `source
+PATH, a locale, and how this machine reaches the package registries), plus what the pages say
+to do: once a block has run `source
 .venv/bin/activate`, every later block starts with it, as the reader's shell would have it.
 The copy's data dir is the one the README's `make run` builds there (it creates `.venv`, lands
 the sample and builds every tier). Each block must end with status 0 (a transcript's command:
@@ -15,6 +16,7 @@ suite's `.venv`. What the copy started is stopped at the end, by pid.
 
 import contextlib
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -58,6 +60,14 @@ def user_path() -> str:
     return os.pathsep.join(e for e in entries if not (Path(e) / "activate").exists())
 
 
+def machine_network_settings() -> dict[str, str]:
+    """How this machine reaches the package registries (proxies, the CA bundle of a TLS proxy,
+    pip's and uv's index settings): a user's shell here has them too, and `make run` installs
+    through them. Nothing of the project's own configuration."""
+    network = re.compile(r"(?i).*_proxy|SSL_CERT_\w+|\w*CA_BUNDLE|PIP_\w+|UV_\w+")
+    return {name: value for name, value in os.environ.items() if network.fullmatch(name)}
+
+
 def copy_of_the_repository(target: Path) -> Path:
     """The repository's files as a clone has them (tracked, and new files not ignored): no
     .venv, no data dir, no Dagster history."""
@@ -82,7 +92,12 @@ class Reader:
         self.done: dict[str, subprocess.CompletedProcess[str]] = {}
 
     def environment(self) -> dict[str, str]:
-        return {"HOME": os.environ["HOME"], "PATH": user_path(), "LANG": "C.UTF-8"}
+        return {
+            **machine_network_settings(),
+            "HOME": os.environ["HOME"],
+            "PATH": user_path(),
+            "LANG": "C.UTF-8",
+        }
 
     def run(self, block: Block) -> list[tuple[int, int, str]]:
         """Run a block; (expected status, status, output) of each script or command."""

@@ -172,8 +172,8 @@ def test_two_runs_at_once_wait_for_each_other(pipeline, instance):
 
 
 def test_plain_dbt_build_rebuilds_every_delivered_day(pipeline, tmp_path):
-    """Without vars, dbt's default window is the configured span, first day through yesterday
-    (macros/partition_window.sql, from the ETTL_FIRST_DAY the test session exported)."""
+    """Without vars, dbt's window is the days delivered to bronze (macros/partition_window.sql):
+    every landed day is built, also the two the session's run left out of silver."""
     output = dbt(["build"], "dbt-build", cwd=tmp_path)
     assert "ERROR=0" in output
     landed = [str(d) for d in days(*LANDED)]
