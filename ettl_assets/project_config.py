@@ -148,8 +148,13 @@ def export_environment(config: "ProjectConfig") -> None:
     """Hand the resolved values to child processes. For entry points only (the `ettl` CLI, the
     process launchers): importing the code location changes no environment variable."""
     for name, value in environment(config).items():
-        if os.environ.get(name) != value:
-            os.environ[name] = _exported[name] = value
+        if os.environ.get(name) == value:
+            continue
+        # A value the user set (a relative data dir, say) is handed on resolved, and stays
+        # theirs: only a value that was not set at all is marked as this process's own.
+        if not os.environ.get(name) or os.environ.get(name) == _exported.get(name):
+            _exported[name] = value
+        os.environ[name] = value
 
 
 def _raw(key: str, document: dict[str, Any], path: Path) -> tuple[Any, str, str] | None:

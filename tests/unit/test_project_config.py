@@ -89,6 +89,20 @@ def test_a_value_exported_for_child_processes_is_not_reported_as_an_override(con
     assert {origin for _, _, origin in describe()} == {"default"}
 
 
+def test_a_relative_data_dir_set_by_the_user_stays_in_force_once_exported(
+    config_file, tmp_path, monkeypatch
+):
+    """`ETTL_DATA_DIR=../restored/data ettl restore ...` (docs/backups.md): the resolved path is
+    what children get, and it is still the user's setting, not the default."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("ETTL_DATA_DIR", "../restored/data")
+    project_config.export_environment(load())
+    assert load().data_dir == (tmp_path / "../restored/data").resolve()
+    assert project_config.os.environ["ETTL_DATA_DIR"] == str(load().data_dir)
+    project_config.export_environment(load())  # again, as a second entry point would
+    assert load().data_dir == (tmp_path / "../restored/data").resolve()
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [
