@@ -131,6 +131,7 @@ lint: install
 	$(BIN)/sqlfluff lint dbt_project/models dbt_project/macros dbt_project/tests
 	$(BIN)/lint-imports
 
+# What the pipeline wrote; the venvs (.venv, .venv-3.13) are installs and stay.
 clean:
 	rm -rf data dagster_home/storage dagster_home/history dagster_home/logs dagster_home/schedules \
 		dbt_project/target dbt_project/logs
