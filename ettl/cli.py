@@ -40,6 +40,7 @@ from pathlib import Path
 import dagster as dg
 from dagster._core.definitions.assets.graph.asset_graph import AssetGraph  # resolved graph
 
+from ettl import prerequisites
 from ettl.backfill import Backfill
 from ettl_assets import project_config, settings, warm_spark
 from ettl_assets.tiers import TIERS
@@ -495,6 +496,28 @@ def _where_option(command: argparse.ArgumentParser) -> None:
     )  # fmt: skip
 
 
+def _starts_local_spark(args: argparse.Namespace) -> bool:
+    """Whether the command starts a Spark JVM on this machine: a local Spark server, or dbt on
+    the local deployment's embedded Spark (thrift and k8s send the SQL to a server)."""
+    if args.command == "spark-server":
+        return args.action == "start"
+    if not settings.embedded_spark():
+        return False
+    return (
+        args.command in ("run", "dbt", "restore")
+        or (args.command == "backfill" and not args.dry_run)
+        or (args.command == "plan" and args.apply)
+    )
+
+
+def _prerequisite_problem(args: argparse.Namespace) -> str | None:
+    """What this machine lacks for the command, in one line. Java only where a JVM starts: a
+    `java -version` (~0.1 s) is not worth paying on every command."""
+    return prerequisites.python_problem() or (
+        prerequisites.java_problem() if _starts_local_spark(args) else None
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="ettl", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -580,6 +603,10 @@ def main(argv: list[str] | None = None) -> int:
     command.set_defaults(handler=dbt)
     args = parser.parse_args(argv)
     try:
+        problem = _prerequisite_problem(args)
+        if problem:
+            print(f"ettl: {problem}", file=sys.stderr)
+            return 2
         settings.export_environment()
         from ettl_assets.transform.project import dbt_project, prepare_if_stale
 

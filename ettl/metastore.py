@@ -22,6 +22,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from xml.sax.saxutils import escape
 
+from ettl import prerequisites
 from ettl_assets import settings
 
 URL_ENV = "ETTL_METASTORE_URL"
@@ -29,7 +30,7 @@ USER_ENV = "ETTL_METASTORE_USER"
 PASSWORD_ENV = "ETTL_METASTORE_PASSWORD"
 
 # Debian's libpostgresql-jdbc-java (`make postgres` installs it).
-JDBC_DRIVER_JAR = Path("/usr/share/java/postgresql.jar")
+JDBC_DRIVER_JAR = prerequisites.POSTGRES_JDBC_JAR
 JDBC_DRIVER_CLASS = "org.postgresql.Driver"
 SCHEMA_DIR = settings.PROJECT_ROOT / "deploy" / "metastore"
 # The schema of Spark's built-in metastore client (spark.sql.hive.metastore.version 2.3.10):

@@ -1,5 +1,6 @@
-"""A throwaway PostgreSQL server for tests: Debian's binaries, a fresh cluster in a temp dir,
-loopback only, a free port, password authentication, stopped by pid.
+"""A throwaway PostgreSQL server for tests: Debian's binaries (of the newest major version
+installed), a fresh cluster in a temp dir, loopback only, a free port, password
+authentication, stopped by pid.
 
 PostgreSQL refuses to run as root: when the tests run as root (CI here), the cluster belongs to
 the `postgres` user Debian's package creates, and the server runs as that user.
@@ -19,7 +20,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
+from ettl.prerequisites import postgres_bindir
+
 SUPERUSER = "ettl"
 READY_TIMEOUT_SECONDS = 60
 
@@ -60,6 +62,9 @@ def _owner() -> dict:
 @contextlib.contextmanager
 def throwaway_postgres(databases: list[str]) -> Iterator[PostgresServer]:
     """A started server holding `databases`; stopped and deleted on exit."""
+    bindir = postgres_bindir()
+    if bindir is None:
+        raise RuntimeError("no PostgreSQL server is installed: run `make postgres`")
     root = Path(tempfile.mkdtemp(prefix="ettl-postgres-"))
     password = secrets.token_urlsafe(16)
     owner = _owner()
@@ -71,14 +76,14 @@ def throwaway_postgres(databases: list[str]) -> Iterator[PostgresServer]:
                 os.chown(path, uid, -1)
         (root / "pwfile").chmod(0o600)
         subprocess.run(
-            [str(PG_BIN / "initdb"), "-D", str(root / "data"), "-U", SUPERUSER,
+            [str(bindir / "initdb"), "-D", str(root / "data"), "-U", SUPERUSER,
              "--pwfile", str(root / "pwfile"), "--auth=scram-sha-256", "--no-sync"],
             check=True, capture_output=True, **owner,
         )  # fmt: skip
         server = PostgresServer(port=free_port(), password=password)
         log = (root / "server.log").open("w")
         process = subprocess.Popen(
-            [str(PG_BIN / "postgres"), "-D", str(root / "data"), "-h", server.host,
+            [str(bindir / "postgres"), "-D", str(root / "data"), "-h", server.host,
              "-p", str(server.port), "-k", str(root), "-c", "fsync=off"],
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True, **owner,
         )  # fmt: skip
