@@ -51,12 +51,15 @@ EXERCISED: list[tuple[str, str, str]] = [
     ("dbt test", "tests/e2e/test_pipeline.py", 'dbt(["test"]'),
     ("dbt build", "tests/e2e/test_pipeline.py", 'dbt(["build"]'),
     ("dagster asset materialize", "tests/e2e/helpers.py", '"asset", "materialize"'),
+    # docs/sources.md's walk-through, every block of it
+    ("mkdir -p", "tests/e2e/test_new_source.py", 'walk_through_blocks(SOURCES_PAGE, "## Adding'),
+    ("cat >", "tests/e2e/test_new_source.py", 'walk_through_blocks(SOURCES_PAGE, "## Adding'),
 ]
 
 # Paths the docs name that a run creates (not in a fresh clone).
 GENERATED = ("dbt_project/target", "dbt_project/logs")
 # Paths the docs tell the reader to create (the example source of "Adding a source").
-EXAMPLES = ("dbt_project/models/silver/bookings/",)
+EXAMPLES = ("dbt_project/models/silver/bookings/", "dbt_project/models/bronze/_meters__sources.yml")
 
 
 def without_fences(text: str) -> str:

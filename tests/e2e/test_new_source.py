@@ -7,6 +7,7 @@ One `ettl run` of three days (one of them not delivered): one dbt invocation.
 """
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -199,3 +200,57 @@ def test_a_new_source_dated_last_week_builds_to_silver_by_configuration_alone(tm
         f"{today - timedelta(days=1)} (first_day in ettl.yaml, or ETTL_FIRST_DAY, through "
         "yesterday in UTC)\n"
     )
+
+
+SOURCES_PAGE = PROJECT_ROOT / "docs" / "sources.md"
+
+
+def walk_through_blocks(page: Path, section: str) -> list[tuple[str, str | None]]:
+    """The ```bash blocks of a page's section, each with the ```text block that shows its
+    output (None when there is none), in order."""
+    text = page.read_text().split(f"\n{section}\n", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"^```(\w*)\n(.*?)^```\n", text, flags=re.M | re.S)
+    found = []
+    for (kind, body), following in zip(blocks, [*blocks[1:], ("", "")], strict=True):
+        if kind == "bash":
+            found.append((body, following[1] if following[0] == "text" else None))
+    return found
+
+
+def assert_shown_output(output: str, shown: str) -> None:
+    """Each non-blank line shown appears in the output, in order; runs of whitespace are equal
+    and `...` stands for any text."""
+    position = 0
+    for line in filter(str.strip, shown.splitlines()):
+        pattern = r"\s+".join(".*".join(map(re.escape, word.split("..."))) for word in line.split())
+        match = re.compile(pattern).search(output, position)
+        assert match, f"not in the output (after position {position}): {line!r}\n{output[-3000:]}"
+        position = match.end()
+
+
+def test_the_sources_page_adds_a_source_that_builds_to_gold_and_is_reconciled(tmp_path):
+    """docs/sources.md "Adding a source", run as written (each bash block with `set -eo
+    pipefail`, its shown output checked) in a copy of the project with an empty data dir:
+    `--source meters` needs no other source. The figures the page shows were counted by hand
+    from its two CSV files."""
+    project = tmp_path / "project"
+    for part in ("ettl", "ettl_assets", "dbt_project"):
+        shutil.copytree(PROJECT_ROOT / part, project / part,
+                        ignore=shutil.ignore_patterns("target", "logs", "__pycache__"))  # fmt: skip
+    (project / "ettl.yaml").write_text("first_day: 2013-01-01\ntimezone: UTC\n")
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    shutil.copy(PROJECT_ROOT / "dagster_home" / "dagster.yaml", home)
+    env = {**_environment(project, home), "ETTL_DATA_DIR": str(project / "data")}
+    env["PATH"] = f"{sys.executable.rsplit('/', 1)[0]}:{env['PATH']}"
+    key = project / "data" / "secrets" / "pii_hmac.key"
+    _run([sys.executable, "-m", "ettl_assets.pii_key"], project, env, "walk-through-key")
+    env["DBT_ENV_SECRET_PII_HMAC_KEY"] = key.read_text().strip()
+
+    blocks = walk_through_blocks(SOURCES_PAGE, "## Adding a source")
+    assert len(blocks) == 6
+    for number, (script, shown) in enumerate(blocks, 1):
+        output = _run(["bash", "-c", f"set -eo pipefail\n{script}"], project, env,
+                      f"walk-through-{number}")  # fmt: skip
+        if shown is not None:
+            assert_shown_output(output, shown)
