@@ -45,3 +45,17 @@ def declared_row_rules(manifest: Mapping[str, Any]) -> dict[str, RowRules]:
             tuple(declared["drops"]),
         )
     return found
+
+
+def undeclared_daily_silver_models(manifest: Mapping[str, Any]) -> list[str]:
+    """Daily silver models that declare no row rules: the ledger cannot account for them, and
+    the dbt step says so rather than leave them out without a word."""
+    declared = declared_row_rules(manifest)
+    return sorted(
+        node["name"]
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model"
+        and "daily" in node.get("tags", [])
+        and node.get("config", {}).get("schema") == "silver"
+        and node["name"] not in declared
+    )

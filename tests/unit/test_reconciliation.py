@@ -14,7 +14,11 @@ import yaml
 from ettl_assets.bronze.assets import DATA_FILE_NAME, daily_partition_dir
 from ettl_assets.reconciliation import store
 from ettl_assets.reconciliation.checks import ROW_RULE_COUNTS_ENV, run_window
-from ettl_assets.reconciliation.declarations import RowRules, declared_row_rules
+from ettl_assets.reconciliation.declarations import (
+    RowRules,
+    declared_row_rules,
+    undeclared_daily_silver_models,
+)
 from ettl_assets.reconciliation.ledger import (
     BronzeDay,
     Entry,
@@ -129,6 +133,7 @@ def test_every_daily_silver_model_declares_rules_the_ledger_and_the_macro_know()
     }
     declared = declared_row_rules(manifest)
     assert set(declared) == daily_silver
+    assert undeclared_daily_silver_models(manifest) == []
     assert {rules.source for rules in declared.values()} == {"flights", "weather", "passengers"}
     assert all(set(rules.drops) <= set(SILVER_RULES) for rules in declared.values())
 
@@ -148,6 +153,10 @@ def test_an_undeclared_rule_name_or_two_bronze_sources_are_refused():
 
     one = ["source.ettl.bronze.x"]
     assert declared_row_rules(manifest(list(SILVER_RULES), one))["stg_x"].source == "x"
+    undeclared = manifest(list(SILVER_RULES), one)
+    undeclared["nodes"]["model.ettl.stg_x"] |= {"tags": ["daily"], "config": {"schema": "silver"}}
+    assert undeclared_daily_silver_models(undeclared) == ["stg_x"]
+    assert undeclared_daily_silver_models(manifest(list(SILVER_RULES), one)) == []
     with pytest.raises(ValueError, match="unknown row rule"):
         declared_row_rules(manifest(["duplicate", "null_key"], one))
     with pytest.raises(ValueError, match="one bronze source"):
