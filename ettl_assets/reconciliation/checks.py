@@ -15,7 +15,7 @@ import json
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -61,6 +61,12 @@ def check_metadata(entries: list[Entry]) -> dict[str, Any]:
     }
 
 
+def ledger_checks_selected(check_keys: Iterable[dg.AssetCheckKey]) -> bool:
+    """Whether a dbt step runs any silver `rows_reconciled` test (the models count their rules
+    only then)."""
+    return any(key.name.endswith(RECONCILED_TEST) for key in check_keys)
+
+
 class SilverReconciliation:
     """The silver ledger of one dbt step: the declared models and bronze's reported counts
     before dbt, checked against the models' rule counts after each one's test."""
@@ -80,6 +86,7 @@ class SilverReconciliation:
             plan.rules.model: plan
             for plan in plan_silver(context.instance, declared, self.start, self.end)
         }
+        self.counted = ledger_checks_selected(context.selected_asset_check_keys)
         self.entries: list[Entry] = []
         # audit.reconciliation is declared over this folder: Spark warns, with a stack trace,
         # about a table location that does not exist yet.
@@ -93,7 +100,9 @@ class SilverReconciliation:
 
     @property
     def dbt_environment(self) -> dict[str, str]:
-        return {ROW_RULE_COUNTS_ENV: str(self.counts_dir)}
+        # No count statement for a run without the ledger's checks (the bench's run without
+        # them measures what they cost: bench/without_checks.py).
+        return {ROW_RULE_COUNTS_ENV: str(self.counts_dir)} if self.counted else {}
 
     def checked(self, context: dg.AssetExecutionContext, events: Iterator[Any]) -> Iterator[Any]:
         """The dbt step's events, each `rows_reconciled` result with its model's ledger; the

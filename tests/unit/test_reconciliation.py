@@ -6,6 +6,7 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+import dagster as dg
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -13,7 +14,11 @@ import yaml
 
 from ettl_assets.bronze.assets import DATA_FILE_NAME, daily_partition_dir
 from ettl_assets.reconciliation import store
-from ettl_assets.reconciliation.checks import ROW_RULE_COUNTS_ENV, run_window
+from ettl_assets.reconciliation.checks import (
+    ROW_RULE_COUNTS_ENV,
+    ledger_checks_selected,
+    run_window,
+)
 from ettl_assets.reconciliation.declarations import (
     RowRules,
     declared_row_rules,
@@ -209,6 +214,14 @@ def test_the_models_write_their_counts_where_the_step_says():
     very name (a typo would leave the test with nothing to compare, and it would always pass)."""
     macro = MODELS_DIR.parents[1] / "macros" / "row_rules.sql"
     assert f"env_var('{ROW_RULE_COUNTS_ENV}'" in macro.read_text()
+
+
+def test_the_models_count_their_rules_only_in_a_run_with_the_ledgers_checks():
+    silver = dg.AssetKey(["silver", "stg_weather__observations"])
+    ledger = dg.AssetCheckKey(silver, "weather_rows_reconciled")
+    other = dg.AssetCheckKey(silver, "unique_stg_weather__observations_observation_id")
+    assert ledger_checks_selected([other, ledger])
+    assert not ledger_checks_selected([other])
 
 
 def test_the_silver_ledger_reads_bronze_footers_the_models_counts_and_silver(data_dir, tmp_path):
