@@ -47,7 +47,8 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from process_memory import PeakMemory, run_measured, sampling  # noqa: E402  (sibling modules)
+from baseline_coverage import coverage_line, not_covered  # noqa: E402  (sibling modules)
+from process_memory import PeakMemory, run_measured, sampling  # noqa: E402
 from pyspark_pipeline import PARTITION_COLUMN  # noqa: E402
 from reconciliation_cost import daily_runs, ledger_cost  # noqa: E402
 from same_output import DifferentOutput, compare_outputs  # noqa: E402
@@ -412,6 +413,7 @@ def bench(mode_name: str, mode: Mode, advance: Advance) -> None:
         workspace.advance, workspace.memory = advance, memory
 
     scaled_first, scaled_last = scaled_span(mode)
+    print(coverage_line())
     print(
         f"setup ({mode_name}): land {land_first}..{land_last} and build every tier for "
         f"{build_first}..{build_last}; {mode.scale}x flights on "
@@ -581,6 +583,7 @@ def report(
             },
         },
         "wall_minutes": round((time.monotonic() - began) / 60, 1),
+        "models_not_in_the_baseline": not_covered(),
     }
     print(f"\n{'id':<6} {'platform s':>10} {'baseline s':>10} {'ratio':>6} {'goal':>5}  measure")
     for key, row in rows.items():
@@ -600,6 +603,7 @@ def report(
         f"peak RSS: largest Python process {largest_python / GIB:.2f} GiB (goal < 4), "
         f"largest JVM {largest_java / GIB:.2f} GiB; {result['wall_minutes']} min in all"
     )
+    print(coverage_line())
     out = BENCH_ROOT / f"bench-{mode_name}.json"
     out.write_text(json.dumps(result, indent=2) + "\n")
     print(f"written to {out}")

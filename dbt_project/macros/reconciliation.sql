@@ -26,8 +26,30 @@
   {%- endif -%}
 {% endmacro %}
 
-{#- The name of the model under test (in a macro a test calls, `model` is the test node). -#}
+{#- The model under test, as a graph node (in a macro a test calls, `model` is the test node). -#}
+{% macro tested_node() -%}
+  {%- if not execute -%}{{ return(none) }}{%- endif -%}
+  {{ return(graph.nodes[model.attached_node]) }}
+{%- endmacro %}
+
 {% macro tested_model_name() -%}
   {%- if not execute -%}{{ return(none) }}{%- endif -%}
-  {{ return(graph.nodes[model.attached_node].name) }}
+  {{ return(tested_node().name) }}
+{%- endmacro %}
+
+
+{#- The one bronze source a daily silver model reads (its table name, e.g. bronze.flights). -#}
+{% macro tested_bronze_relation(node) -%}
+  {%- set found = [] -%}
+  {%- for node_id in node.depends_on.nodes if node_id.startswith('source.') -%}
+    {%- set source_node = graph.sources[node_id] -%}
+    {%- if source_node.source_name == 'bronze' -%}
+      {%- do found.append(source_node.relation_name) -%}
+    {%- endif -%}
+  {%- endfor -%}
+  {%- if found | length != 1 -%}
+    {{ exceptions.raise_compiler_error(node.name ~ ": the ledger needs exactly one bronze source, "
+        ~ "found " ~ found | length) }}
+  {%- endif -%}
+  {{ return(found[0]) }}
 {%- endmacro %}

@@ -1,5 +1,5 @@
-"""The ledger's rows, computed outside Spark: from bronze files, Parquet footers and the counts
-bronze reported (docs/reconciliation.md).
+"""The ledger's rows, assembled outside Spark: from Parquet footers, the counts bronze reported
+and the silver rules' counts each model wrote with its own SQL (docs/reconciliation.md).
 
 Per source and day, each hop in the order rows travel:
     bronze   delivered = quarantined + bronze_written
@@ -10,24 +10,14 @@ Per source and day, each hop in the order rows travel:
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
-import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
-from pandas.api.types import is_numeric_dtype, union_categoricals
 
-from ettl_assets.reconciliation.rules import (
-    DUPLICATE,
-    FILED_UNDER_OTHER_DAY,
-    OUTSIDE_WINDOW,
-    SILVER_RULES,
-    CarryOver,
-    SilverRules,
-)
+from ettl_assets.reconciliation.rules import CarryOver
 from ettl_assets.transform.row_counts import ModelTable, window_filter
 
 UNEXPLAINED = "unexplained"
@@ -85,119 +75,21 @@ class SilverDay:
         return self.bronze_written - sum(self.dropped.values())
 
 
-# Two 64-bit hashes of a row's key, seeded differently: a 128-bit fingerprint. Two different
-# keys share one with a chance of about n^2 / 2^129 for n keys, none at any volume this runs on,
-# and the rules for a year of 30x flights (10 M rows) peak at 1.65 GiB, not 6.44 GiB as Python
-# strings (docs/reconciliation.md).
-KEY_HASHES = {"key_hash_1": "ettl.ledger.key1", "key_hash_2": "ettl.ledger.key2"}  # 16 chars
-
-
-def _day_numbers(values: pd.Series) -> np.ndarray:
-    """Days since 1970 (float: NaN for a missing date)."""
-    days = pd.to_datetime(values).to_numpy(dtype="datetime64[D]")
-    return np.where(np.isnat(days), np.nan, days.astype("int64"))
-
-
-def versions(rules: SilverRules, bronze: pd.DataFrame) -> pd.DataFrame:
-    """What the silver rules need of bronze rows (`partition_date`, `_ingested_at`,
-    `_source_file` and the rules' columns), compact, numbers only: the key's fingerprint, the
-    day silver files the row under (NaN: none) and the day it was delivered, as days since
-    1970, and its version's order (ingest time as an integer, the file name)."""
-    key = rules.key(bronze)
-    # A value hashes alike on every day: a day with a missing number has floats for ints.
-    key = pd.DataFrame({
-        name: part.astype("float64") if is_numeric_dtype(part) else part
-        for name, part in key.items()
-    })  # fmt: skip
-    ingested = pd.to_datetime(bronze["_ingested_at"], utc=True).dt.as_unit("ns")
-    columns = {
-        column: pd.util.hash_pandas_object(key, index=False, hash_key=seed).to_numpy()
-        for column, seed in KEY_HASHES.items()
-    }
-    columns |= {
-        "filed": _day_numbers(rules.day(bronze)),
-        "delivered": _day_numbers(bronze["partition_date"]),
-        "ingested": ingested.astype("int64").to_numpy(),
-        "source_file": pd.Categorical(bronze["_source_file"]),  # categories in name order
-    }
-    return pd.DataFrame(columns)
-
-
-def concat_versions(parts: list[pd.DataFrame]) -> pd.DataFrame:
-    """versions() of several reads as one frame, `source_file` still a categorical whose
-    categories are in name order (pd.concat would turn it into a Python string per row)."""
-    files = union_categoricals([part["source_file"] for part in parts], sort_categories=True)
-    numbers = pd.concat([part.drop(columns="source_file") for part in parts], ignore_index=True)
-    return numbers.assign(source_file=files)
-
-
-def _duplicates(rows: pd.DataFrame) -> np.ndarray:
-    """Per row: an older version of a key another row holds. The latest ingested version wins,
-    ties on ingest time break on the file name (latest first), then on the row's order. With
-    numpy sorts: no hash table the size of the window."""
-    count = len(rows)
-    first, second = (rows[column].to_numpy() for column in KEY_HASHES)
-    latest_first = np.lexsort(
-        (np.arange(count), -rows["source_file"].cat.codes.to_numpy(dtype="int64"),
-         -rows["ingested"].to_numpy())
-    )  # fmt: skip
-    rank = np.empty(count, dtype="int64")
-    rank[latest_first] = np.arange(count)
-    by_key = np.lexsort((rank, second, first))  # each key's versions together, latest first
-    first, second = first[by_key], second[by_key]
-    same_key = (first[1:] == first[:-1]) & (second[1:] == second[:-1])
-    duplicate = np.zeros(count, dtype=bool)
-    duplicate[by_key[1:]] = same_key
-    return duplicate
-
-
 def silver_days(
-    rules: SilverRules, bronze: pd.DataFrame, start: date, end: date
+    written: Mapping[date, int],
+    dropped: Mapping[date, Mapping[str, int]],
+    drops: tuple[str, ...],
+    kept_days: Iterable[date],
 ) -> dict[date, SilverDay]:
-    """Apply the rules to the bronze rows of the deliveries in [start, end) (`partition_date`
-    a date, plus `_ingested_at`, `_source_file` and the rules' columns)."""
-    return silver_days_of_versions(versions(rules, bronze), start, end)
-
-
-def silver_days_of_versions(rows: pd.DataFrame, start: date, end: date) -> dict[date, SilverDay]:
-    """silver_days on versions(): counts per delivery day, vectorized."""
-    epoch = date(1970, 1, 1)
-    first, last = (start - epoch).days, (end - epoch).days
-    is_duplicate = _duplicates(rows)
-    filed, delivered = rows["filed"].to_numpy(), rows["delivered"].to_numpy()
-    # A missing date (NaN) is outside, as NULL is not in the window in SQL.
-    in_window = (filed >= first) & (filed < last)
-    kept = ~is_duplicate & in_window
-    moved = kept & (filed != delivered)  # kept, but under another day than its delivery's
-
-    def per_day(flags: np.ndarray, by: np.ndarray) -> dict[date, int]:
-        """How many rows of each day `by` (days since 1970) have the flag; 0s left out."""
-        known = ~np.isnan(by)
-        days = by[known].astype("int64")
-        if not days.size:
-            return {}
-        low = int(days.min())
-        counts = np.bincount(days - low, weights=flags[known])
-        return {epoch + timedelta(low + int(i)): int(counts[i]) for i in np.flatnonzero(counts)}
-
-    written = per_day(np.ones(len(rows), dtype=bool), delivered)
-    duplicate = per_day(is_duplicate, delivered)
-    outside = per_day(~is_duplicate & ~in_window, delivered)
-    moved_out, moved_in = per_day(moved, delivered), per_day(moved, filed)
-    days = {d for d in written if start <= d < end} | set(per_day(kept, filed))
-    found = {
+    """Each day any count names: the bronze rows of its delivery (`written`), and what each
+    declared rule (`drops`) took from it, 0 when the model counted nothing for the day."""
+    days = set(written) | set(dropped) | set(kept_days)
+    return {
         day: SilverDay(
-            written.get(day, 0),
-            {
-                DUPLICATE: duplicate.get(day, 0),
-                OUTSIDE_WINDOW: outside.get(day, 0),
-                FILED_UNDER_OTHER_DAY: moved_out.get(day, 0) - moved_in.get(day, 0),
-            },
+            written.get(day, 0), {rule: int(dropped.get(day, {}).get(rule) or 0) for rule in drops}
         )
         for day in sorted(days)
     }
-    assert all(tuple(d.dropped) == SILVER_RULES for d in found.values())
-    return found
 
 
 @dataclass(frozen=True)
@@ -209,7 +101,8 @@ class BronzeDay:
 
 
 def silver_entries(
-    rules: SilverRules,
+    source: str,
+    model: str,
     days: Mapping[date, SilverDay],
     kept: Mapping[date, int],
     reported: Mapping[date, BronzeDay],
@@ -221,9 +114,9 @@ def silver_entries(
         written = Decimal(silver.bronze_written)
         if (bronze := reported.get(day)) is not None:
             rejected = {REJECTED_BY_READER: Decimal(bronze.quarantined)}
-            entries += _entries(rules.source, day, "bronze", rules.source, "rows",
+            entries += _entries(source, day, "bronze", source, "rows",
                                 Decimal(bronze.delivered), rejected, written)  # fmt: skip
-        entries += _entries(rules.source, day, "silver", rules.model, "rows", written,
+        entries += _entries(source, day, "silver", model, "rows", written,
                             {rule: Decimal(n) for rule, n in silver.dropped.items()},
                             Decimal(kept.get(day, 0)))  # fmt: skip
     return entries

@@ -1,16 +1,14 @@
 """The documented rules by which a row may leave between tiers, each named once, here.
 
-Silver keeps the latest version of each key and the rows dated in the run's window (the silver
-models and macros/silver_helpers.sql). The ledger RESTATES those rules on bronze's own columns
-rather than reusing the models' SQL: it checks the models, so a model that drops rows some other
-way, or a rule changed in one place only, shows as an unexplained difference. Each daily silver
-model lists these rule names in its `rows_reconciled` test (a unit test keeps both lists equal).
+Silver: each daily silver model declares which of these rules it applies, with its key and
+window column, in its YAML (declarations.py reads them; macros/row_rules.sql applies and counts
+them, and knows the same names: a unit test keeps both equal). The ledger takes each rule's
+count from the model's own SQL and checks the sum against bronze and silver, so a row the model
+drops some other way shows as an unexplained difference.
+Gold: what carries over from silver into each fact, restated here on the tables' columns.
 """
 
-from collections.abc import Callable
 from dataclasses import dataclass
-
-import pandas as pd
 
 # Silver: rows of a day's delivery that silver does not keep under that day.
 DUPLICATE = "duplicate"  # an older version of a key delivered again (the latest one is kept)
@@ -22,75 +20,6 @@ SILVER_RULES = (DUPLICATE, OUTSIDE_WINDOW, FILED_UNDER_OTHER_DAY)
 
 # Gold: silver rows that do not carry over into a fact.
 BOOKING_WITHOUT_FLIGHT = "booking_without_flight"  # inner join with the day's flights
-
-
-def _code(column: pd.Series) -> pd.Series:
-    """upper(trim(x)), as the silver models normalize codes."""
-    return column.str.strip().str.upper()
-
-
-def _flight_number(frame: pd.DataFrame) -> pd.Series:
-    """The number of a flight delivered as "1545" or "UA1545" (stg_flights__flights): the
-    carrier prefix cut off, a value that is then not a number is NULL. Vectorized per length
-    of carrier code (a year of 30x flights is 10 M rows)."""
-    carrier, flight = _code(frame["carrier"]), _code(frame["flight"])
-    cut, lengths = flight.copy(), carrier.str.len()
-    for length in lengths.dropna().unique():
-        size = int(length)
-        prefixed = (lengths == size) & (flight.str[:size] == carrier)
-        cut[prefixed] = flight[prefixed].str[size:]
-    return pd.to_numeric(cut, errors="coerce")
-
-
-def _local_date(frame: pd.DataFrame) -> pd.Series:
-    return pd.to_datetime(frame[["year", "month", "day"]], errors="coerce")
-
-
-@dataclass(frozen=True)
-class SilverRules:
-    """How one daily silver model keys and dates the rows of its bronze source."""
-
-    source: str
-    model: str
-    columns: tuple[str, ...]  # the bronze columns the rules read
-    key: Callable[[pd.DataFrame], pd.DataFrame]  # one column per part of the model's key
-    day: Callable[[pd.DataFrame], pd.Series]  # the date silver files a row under (NaT: none)
-
-
-def _flight_key(f: pd.DataFrame) -> pd.DataFrame:
-    # scheduled_departure_at is the local date and hhmm made UTC: the same instant exactly
-    # when the date and hhmm are the same (outside a daylight-saving gap).
-    return pd.DataFrame({"carrier": _code(f["carrier"]), "number": _flight_number(f),
-                         "origin": _code(f["origin"]), "year": f["year"], "month": f["month"],
-                         "day": f["day"], "hhmm": f["sched_dep_time"]})  # fmt: skip
-
-
-def _observation_key(f: pd.DataFrame) -> pd.DataFrame:
-    observed_at = pd.to_datetime(f["time_hour"], errors="coerce", utc=True)
-    return pd.DataFrame({"origin": _code(f["origin"]), "observed_at": observed_at})
-
-
-SILVER = {
-    rules.source: rules
-    for rules in (
-        SilverRules(
-            "flights", "stg_flights__flights",
-            ("carrier", "flight", "origin", "year", "month", "day", "sched_dep_time"),
-            _flight_key, _local_date,
-        ),
-        SilverRules(
-            "weather", "stg_weather__observations",
-            ("origin", "time_hour", "year", "month", "day"),
-            _observation_key, _local_date,
-        ),
-        SilverRules(
-            "passengers", "stg_passengers__bookings",
-            ("booking_id", "departure_date"),
-            lambda f: pd.DataFrame({"booking_id": f["booking_id"].str.strip()}),
-            lambda f: pd.to_datetime(f["departure_date"], errors="coerce").dt.normalize(),
-        ),
-    )
-}  # fmt: skip
 
 
 @dataclass(frozen=True)

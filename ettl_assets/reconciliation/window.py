@@ -2,9 +2,9 @@
 
 - bronze: what each day's delivery held and how much was quarantined, as the bronze asset
   reported it (its materialization metadata in the event log): nothing is re-read;
-- silver: the rules applied with pandas to the window's bronze files (one read per file, kept
-  as key fingerprints: ledger.versions), and the rows silver holds per day from its Parquet
-  footers;
+- silver: the rows of each day's bronze delivery and those silver holds per day, from their
+  Parquet footers, and what each declared rule dropped, as the model counted it with its own
+  SQL (macros/row_rules.sql) in the dbt step's directory;
 - gold: per-day sums of the fact and of its silver model, with pyarrow over their partitions,
   a month at a time.
 """
@@ -12,9 +12,9 @@
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
 
 import dagster as dg
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
@@ -27,23 +27,20 @@ from ettl_assets.bronze.assets import (
     daily_partition_dir,
 )
 from ettl_assets.partitions import window_days
+from ettl_assets.reconciliation.declarations import RowRules
 from ettl_assets.reconciliation.ledger import (
     BronzeDay,
     Entry,
-    SilverDay,
     carry_over_entries,
-    concat_versions,
     day_totals,
     read_window,
-    silver_days_of_versions,
+    silver_days,
     silver_entries,
     table_dataset,
-    versions,
 )
-from ettl_assets.reconciliation.rules import GOLD, SILVER, SilverRules
+from ettl_assets.reconciliation.rules import GOLD
 from ettl_assets.transform.row_counts import ModelTable
 
-AUDIT_COLUMNS = ["_ingested_at", "_source_file"]
 SPAN_DAYS = 31  # the gold ledger reads its tables a month at a time
 
 
@@ -71,54 +68,58 @@ def bronze_reported(
     return found
 
 
-def read_versions(rules: SilverRules, days: list[date]) -> pd.DataFrame:
-    """versions() of the source's bronze files of `days` (the days delivered), one day's file
-    at a time: only the compact columns stay in memory, whatever the window."""
-    parts = []
+def bronze_rows(source: str, days: list[date]) -> dict[date, int]:
+    """Rows of each day's bronze file, from its Parquet footer (a day without a file: none)."""
+    found = {}
     for day in days:
         # By table name: without the registry, whose YAML takes ~0.7 s to parse.
-        path = daily_partition_dir(rules.source, str(day)) / DATA_FILE_NAME
+        path = daily_partition_dir(source, str(day)) / DATA_FILE_NAME
         if path.exists():
-            frame = pq.read_table(path, columns=[*rules.columns, *AUDIT_COLUMNS]).to_pandas()
-            parts.append(versions(rules, frame.assign(partition_date=day)))
-    if not parts:
-        empty = pd.DataFrame(columns=[*rules.columns, *AUDIT_COLUMNS, "partition_date"])
-        return versions(rules, empty)
-    return concat_versions(parts)
+            found[day] = pq.read_metadata(path).num_rows
+    return found
+
+
+def rule_counts(counts_dir: Path) -> dict[date, dict[str, int]]:
+    """{delivery day: {rule: rows}} as a model wrote them (nothing: none written)."""
+    if not counts_dir.is_dir():
+        return {}
+    rows = ds.dataset(counts_dir, format="parquet").to_table().to_pylist()
+    return {row.pop("day"): row for row in rows}
 
 
 @dataclass(frozen=True)
 class SilverPlan:
-    """A source's silver rules applied to its bronze, before silver is built."""
+    """A daily silver model's declared rules and what bronze reported, before silver is built."""
 
-    rules: SilverRules
-    days: dict[date, SilverDay]
+    rules: RowRules
     reported: dict[date, BronzeDay]
 
 
-def plan_silver(instance: dg.DagsterInstance, start: date, end: date) -> list[SilverPlan]:
+def plan_silver(
+    instance: dg.DagsterInstance, declared: Mapping[str, RowRules], start: date, end: date
+) -> list[SilverPlan]:
     days = window_days(start, end)
-    plans = []
-    for rules in SILVER.values():
-        rows = read_versions(rules, days)
-        reported = bronze_reported(instance, rules.source, days)
-        plans.append(SilverPlan(rules, silver_days_of_versions(rows, start, end), reported))
-    return plans
+    return [
+        SilverPlan(rules, bronze_reported(instance, rules.source, days))
+        for rules in declared.values()
+    ]
 
 
-def expected_rows(plans: list[SilverPlan]) -> dict[str, dict[str, int]]:
-    """What each silver model must hold per day: the dbt var its `rows_reconciled` test reads."""
-    return {
-        plan.rules.model: {day.isoformat(): d.expected_kept for day, d in plan.days.items()}
-        for plan in plans
-    }
-
-
-def silver_ledger(plan: SilverPlan, table: ModelTable, start: date, end: date) -> list[Entry]:
-    """The plan against what silver now holds (counted from its Parquet footers)."""
+def silver_ledger(
+    plan: SilverPlan, table: ModelTable, counts_dir: Path, start: date, end: date
+) -> list[Entry]:
+    """Bronze's rows per delivery day against what the declared rules dropped (the model's own
+    counts, in `counts_dir`) and what silver now holds (its Parquet footers)."""
+    written = bronze_rows(plan.rules.source, window_days(start, end))
     kept = day_totals(read_window(table, start, end, []), table.partition_column, None)
+    days = silver_days(written, rule_counts(counts_dir), plan.rules.drops, kept)
+    days = {day: counts for day, counts in days.items() if start <= day < end}
     return silver_entries(
-        plan.rules, plan.days, {d: int(n) for d, n in kept.items()}, plan.reported
+        plan.rules.source,
+        plan.rules.model,
+        days,
+        {d: int(n) for d, n in kept.items()},
+        plan.reported,
     )
 
 

@@ -137,22 +137,25 @@ LOSSY_DAY = "2013-01-12"  # no test builds its weather chain
 WEATHER_MODEL = Path(__file__).resolve().parents[2] / (
     "dbt_project/models/silver/weather/stg_weather__observations.sql"
 )
-WINDOW_FILTER = "    from deduplicated\n    where {{ in_partition_window('observation_date') }}\n"
+# The end of the model's normalization: both the model and its rules' counts read what it
+# selects, so a `where` here is the undeclared drop the ledger must still catch.
+NORMALIZED_END = "    from {{ source('bronze', 'weather') }}\n{% endset %}\n"
 
 
 def test_a_silver_model_losing_rows_fails_reconciliation_and_blocks_gold(pipeline, instance):
-    """A silver model that drops rows by no documented rule (here: every noon observation):
-    the ledger's check on it fails at ERROR naming source, day, hop and count, `ettl reconcile`
-    shows it, and gold is not built for the day. The count is taken from the landing file."""
+    """A silver model that drops rows by no declared rule (here: every noon observation, in its
+    normalization, which its declared rules' counts read too): the ledger's check on it fails at
+    ERROR naming source, day, hop and count, `ettl reconcile` shows it, and gold is not built
+    for the day. The count is taken from the landing file."""
     land(LOSSY_DAY)
     landed = pd.read_json(LANDING / "weather" / f"{LOSSY_DAY}.jsonl", lines=True)
     noon_rows = int((landed["hour"] == 12).sum())
     assert noon_rows > 0
     correct = WEATHER_MODEL.read_text()
-    assert WINDOW_FILTER in correct
+    assert NORMALIZED_END in correct
     try:
-        lossy = WINDOW_FILTER.rstrip("\n") + " and observation_hour != 12\n"
-        WEATHER_MODEL.write_text(correct.replace(WINDOW_FILTER, lossy))
+        lossy = NORMALIZED_END.replace("\n{% endset %}", "\n    where hour != 12\n{% endset %}")
+        WEATHER_MODEL.write_text(correct.replace(NORMALIZED_END, lossy))
         ettl("run", "--skip-landing", "--source", "weather", "--start", LOSSY_DAY,
              "--end", LOSSY_DAY, log_name="weather-loses-rows", expected_exit=1)  # fmt: skip
     finally:

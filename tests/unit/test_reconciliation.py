@@ -1,91 +1,60 @@
 """The reconciliation ledger's rules and sums on small tables counted by hand."""
 
-from datetime import UTC, date, datetime
+import json
+import re
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-import pandas as pd
+import dagster as dg
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 import yaml
 
+from ettl_assets.bronze.assets import DATA_FILE_NAME, daily_partition_dir
 from ettl_assets.reconciliation import store
-from ettl_assets.reconciliation.checks import EXPECTED_ROWS_ENV, run_window
+from ettl_assets.reconciliation.checks import (
+    ROW_RULE_COUNTS_ENV,
+    ledger_checks_selected,
+    run_window,
+)
+from ettl_assets.reconciliation.declarations import (
+    RowRules,
+    declared_row_rules,
+    undeclared_daily_silver_models,
+)
 from ettl_assets.reconciliation.ledger import (
     BronzeDay,
     Entry,
+    SilverDay,
     carry_over_entries,
     silver_days,
     silver_entries,
     unexplained,
 )
 from ettl_assets.reconciliation.report import failures, hops, report_lines
-from ettl_assets.reconciliation.rules import GOLD, SILVER, SILVER_RULES
-from ettl_assets.reconciliation.window import SPAN_DAYS, _spans, gold_ledger
+from ettl_assets.reconciliation.rules import GOLD, SILVER_RULES
+from ettl_assets.reconciliation.window import (
+    SPAN_DAYS,
+    SilverPlan,
+    _spans,
+    gold_ledger,
+    silver_ledger,
+)
+from ettl_assets.transform.project import dbt_project
 from ettl_assets.transform.row_counts import ModelTable
 
 D1, D2, D3 = date(2013, 1, 2), date(2013, 1, 3), date(2013, 1, 4)
-EARLY = datetime(2013, 1, 2, 6, tzinfo=UTC)
-LATE = datetime(2013, 1, 3, 6, tzinfo=UTC)
+DROPS = ("duplicate", "outside_window", "filed_under_other_day")
 MODELS_DIR = Path(__file__).resolve().parents[2] / "dbt_project" / "models" / "silver"
 
 
-def flight(name, delivered, ingested, carrier, number, day, hhmm=600):
-    """A bronze flights row (`name` only labels it here)."""
-    return {"name": name, "partition_date": delivered, "_ingested_at": ingested,
-            "_source_file": f"flights/{delivered}.csv", "carrier": carrier, "flight": number,
-            "origin": "JFK", "year": day.year if day else None, "month": day.month if day else None,
-            "day": day.day if day else None, "sched_dep_time": hhmm}  # fmt: skip
-
-
-def test_silver_rules_on_two_deliveries_counted_by_hand():
-    # Window [D1, D3). k1 is delivered three times: twice in D1's file (once as a number, once
-    # as a designator: the same flight to silver), then again, later, in D2's file: that last
-    # version wins, so both D1 copies are duplicates. B and F move to the other day of the
-    # window, C is dated outside it, N has no date at all.
-    bronze = pd.DataFrame([
-        flight("A", D1, EARLY, "UA", "1545", D1),
-        flight("A'", D1, EARLY, "UA", "UA1545", D1),
-        flight("B", D1, EARLY, "AA", "11", D2),
-        flight("C", D1, EARLY, "AA", "12", date(2013, 1, 5)),
-        flight("N", D1, EARLY, "AA", "13", None),
-        flight("D", D2, LATE, "B6", "1", D2),
-        flight("E", D2, LATE, " ua", "ua1545 ", D1),
-        flight("F", D2, LATE, "B6", "2", D1),
-    ])  # fmt: skip
-    days = silver_days(SILVER["flights"], bronze, D1, D3)
-
-    assert set(days) == {D1, D2}
-    # D1: 5 written; A, A' duplicates; C, N outside; B out, E and F in (net -1): keeps E, F.
-    assert days[D1].bronze_written == 5
-    assert days[D1].dropped == {"duplicate": 2, "outside_window": 2, "filed_under_other_day": -1}
-    assert days[D1].expected_kept == 2
-    # D2: 3 written; E and F out, B in (net 1): keeps D and B.
-    assert days[D2].bronze_written == 3
-    assert days[D2].dropped == {"duplicate": 0, "outside_window": 0, "filed_under_other_day": 1}
-    assert days[D2].expected_kept == 2
-
-
-def test_ties_on_ingest_time_break_on_the_file_name_latest_first():
-    # The same observation in two files ingested at the same instant: the later file name wins,
-    # so the copy in D1's file is the duplicate, and D2's copy, dated D1, moves to D1.
-    row = {"origin": "JFK", "time_hour": "2013-01-02 12:00:00", "year": 2013, "month": 1,
-           "day": 2, "_ingested_at": LATE}  # fmt: skip
-    bronze = pd.DataFrame([
-        {**row, "partition_date": D1, "_source_file": "weather/2013-01-02.json"},
-        {**row, "partition_date": D2, "_source_file": "weather/2013-01-03.json"},
-    ])  # fmt: skip
-    days = silver_days(SILVER["weather"], bronze, D1, D3)
-    assert days[D1].dropped["duplicate"] == 1 and days[D1].expected_kept == 1
-    assert days[D2].dropped == {"duplicate": 0, "outside_window": 0, "filed_under_other_day": 1}
-    assert days[D2].expected_kept == 0
-
-
 def test_silver_ledger_reports_what_no_rule_explains():
-    bronze = pd.DataFrame([flight(str(n), D1, EARLY, "AA", str(n), D1) for n in range(4)])
-    days = silver_days(SILVER["flights"], bronze, D1, D2)
+    # Bronze wrote 4 rows for D1; the model counted 1 duplicate; silver holds 2: 1 unexplained.
+    days = silver_days({D1: 4}, {D1: {"duplicate": 1, "outside_window": 0}}, DROPS, [D1])
     reported = {D1: BronzeDay(delivered=5, quarantined=1)}
-    entries = silver_entries(SILVER["flights"], days, {D1: 3}, reported)  # silver lost a row
+    entries = silver_entries("flights", "stg_flights__flights", days, {D1: 2}, reported)
 
     (lost,) = unexplained(entries)
     assert (lost.source, lost.day, lost.tier, lost.asset, lost.amount) == (
@@ -104,6 +73,14 @@ def test_silver_ledger_reports_what_no_rule_explains():
     ]
     (failure,) = failures(hops(entries))
     assert failure.startswith("flights 2013-01-02 silver stg_flights__flights rows: 1 unexplained")
+
+
+def test_a_day_the_model_counted_nothing_for_has_every_declared_rule_at_0():
+    # D2 only received a row filed from D1's delivery: no bronze file, no count of its own.
+    days = silver_days({D1: 3}, {D1: {"filed_under_other_day": 1}}, DROPS, [D1, D2])
+    assert days[D2] == SilverDay(0, {"duplicate": 0, "outside_window": 0,
+                                     "filed_under_other_day": 0})  # fmt: skip
+    assert days[D1].expected_kept == 2
 
 
 def test_gold_fares_carry_over_with_bookings_without_a_flight():
@@ -144,15 +121,51 @@ def test_gold_fares_carry_over_with_bookings_without_a_flight():
     }
 
 
-def test_every_daily_silver_model_names_the_rules_the_ledger_applies():
-    for rules in SILVER.values():
-        document = yaml.safe_load(
-            (MODELS_DIR / rules.source / f"_{rules.source}__models.yml").read_text()
-        )
-        (model,) = [m for m in document["models"] if m["name"] == rules.model]
-        (test,) = [t["rows_reconciled"] for t in model["data_tests"]
-                   if isinstance(t, dict) and "rows_reconciled" in t]  # fmt: skip
-        assert tuple(test["arguments"]["rules"]) == SILVER_RULES, rules.model
+def test_every_daily_silver_model_declares_rules_the_ledger_and_the_macro_know():
+    """The rule names are written once for Python (rules.SILVER_RULES) and once for the macro
+    that applies them (known_row_rules in macros/row_rules.sql): both lists must be equal, and
+    every daily silver model must declare its rules (else it would be missing from the ledger)."""
+    macro = (MODELS_DIR.parents[1] / "macros" / "row_rules.sql").read_text()
+    (known,) = re.findall(r"macro known_row_rules\(\).*?return\((\[.*?\])\)", macro, re.S)
+    assert tuple(yaml.safe_load(known)) == SILVER_RULES
+    manifest = json.loads(dbt_project.manifest_path.read_text())
+    daily_silver = {
+        node["name"]
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model"
+        and "daily" in node["tags"]
+        and node["config"].get("schema") == "silver"
+    }
+    declared = declared_row_rules(manifest)
+    assert set(declared) == daily_silver
+    assert undeclared_daily_silver_models(manifest) == []
+    assert {rules.source for rules in declared.values()} == {"flights", "weather", "passengers"}
+    assert all(set(rules.drops) <= set(SILVER_RULES) for rules in declared.values())
+
+
+def test_an_undeclared_rule_name_or_two_bronze_sources_are_refused():
+    def manifest(drops, sources):
+        node = {"resource_type": "model", "name": "stg_x", "config": {"meta": {"ettl": {
+            "row_rules": {"key": ["k"], "window_column": "d", "drops": drops}}}},
+            "depends_on": {"nodes": sources}}  # fmt: skip
+        return {
+            "nodes": {"model.ettl.stg_x": node},
+            "sources": {
+                f"source.ettl.bronze.{name}": {"name": name, "source_name": "bronze"}
+                for name in ("x", "y")
+            },
+        }
+
+    one = ["source.ettl.bronze.x"]
+    assert declared_row_rules(manifest(list(SILVER_RULES), one))["stg_x"].source == "x"
+    undeclared = manifest(list(SILVER_RULES), one)
+    undeclared["nodes"]["model.ettl.stg_x"] |= {"tags": ["daily"], "config": {"schema": "silver"}}
+    assert undeclared_daily_silver_models(undeclared) == ["stg_x"]
+    assert undeclared_daily_silver_models(manifest(list(SILVER_RULES), one)) == []
+    with pytest.raises(ValueError, match="unknown row rule"):
+        declared_row_rules(manifest(["duplicate", "null_key"], one))
+    with pytest.raises(ValueError, match="one bronze source"):
+        declared_row_rules(manifest(list(SILVER_RULES), [*one, "source.ettl.bronze.y"]))
 
 
 def test_ledger_is_appended_and_read_back_latest_first(tmp_path, monkeypatch):
@@ -196,11 +209,46 @@ def test_run_window_from_range_and_single_partition_tags():
     assert run_window(Run({})) is None
 
 
-def test_the_silver_test_reads_the_expected_rows_from_the_variable_the_step_sets():
-    """The dbt step passes the expected rows in EXPECTED_ROWS_ENV; the generic test must read
-    that very name (a typo would leave it with nothing to compare, and it would always pass)."""
-    test_sql = MODELS_DIR.parents[1] / "tests" / "generic" / "rows_reconciled.sql"
-    assert f"env_var('{EXPECTED_ROWS_ENV}'" in test_sql.read_text()
+def test_the_models_write_their_counts_where_the_step_says():
+    """The dbt step names the counts' folder in ROW_RULE_COUNTS_ENV; the macros must read that
+    very name (a typo would leave the test with nothing to compare, and it would always pass)."""
+    macro = MODELS_DIR.parents[1] / "macros" / "row_rules.sql"
+    assert f"env_var('{ROW_RULE_COUNTS_ENV}'" in macro.read_text()
+
+
+def test_the_models_count_their_rules_only_in_a_run_with_the_ledgers_checks():
+    silver = dg.AssetKey(["silver", "stg_weather__observations"])
+    ledger = dg.AssetCheckKey(silver, "weather_rows_reconciled")
+    other = dg.AssetCheckKey(silver, "unique_stg_weather__observations_observation_id")
+    assert ledger_checks_selected([other, ledger])
+    assert not ledger_checks_selected([other])
+
+
+def test_the_silver_ledger_reads_bronze_footers_the_models_counts_and_silver(data_dir, tmp_path):
+    rules = RowRules("flights", "stg_flights__flights", ("k",), "flight_date", DROPS)
+    for day, rows in ((D1, 5), (D2, 2)):
+        path = daily_partition_dir("flights", str(day)) / DATA_FILE_NAME
+        path.parent.mkdir(parents=True)
+        pq.write_table(pa.table({"k": list(range(rows))}), path)
+    counts = tmp_path / "counts"
+    counts.mkdir()
+    counted = {"day": [D1, D2], "duplicate": [1, 0], "outside_window": [1, 0],
+               "filed_under_other_day": [1, -1]}  # fmt: skip
+    pq.write_table(pa.table(counted), counts / "part-0.parquet")
+    silver = ModelTable("silver.stg_flights__flights", "silver", "stg_flights__flights",
+                        "flight_date")  # fmt: skip
+    _write_daily(silver, {"flight_date": [str(D1)] * 2 + [str(D2)] * 3, "v": [1, 2, 3, 4, 5]})
+    plan = SilverPlan(rules, {D1: BronzeDay(6, 1)})
+
+    entries = silver_ledger(plan, silver, counts, D1, D3)
+
+    amounts = {(e.day, e.tier, e.hop, e.rule): e.amount for e in entries}
+    assert amounts[(D1, "silver", "bronze_written", None)] == 5
+    assert amounts[(D1, "silver", "dropped", "filed_under_other_day")] == 1
+    assert amounts[(D1, "silver", "silver_kept", None)] == 2
+    assert amounts[(D2, "silver", "silver_kept", None)] == 3
+    assert not unexplained(entries)  # D1: 5 = (1 + 1 + 1) + 2; D2: 2 = (0 + 0 - 1) + 3
+    assert (D2, "bronze", "delivered", None) not in amounts  # bronze reported nothing for D2
 
 
 def _write_daily(table: ModelTable, rows: dict) -> None:

@@ -1,38 +1,47 @@
 {#-
-  The reconciliation ledger's silver check (docs/reconciliation.md): per day of the run's window,
-  a daily silver model holds exactly the rows its bronze deliveries leave once the named rules
-  (`rules`) have taken theirs. The expected rows are computed outside Spark, from the bronze
-  files, by ettl_assets/reconciliation/ (where each rule is written, once) and passed as JSON in
-  the environment variable ETTL_RECONCILIATION_EXPECTED_ROWS (read only when executing, like the
-  window: macros/partition_window.sql); this test only counts the model's rows per day. At ERROR it
-  skips the gold built on the model for the run, in the same `dbt build`. A `dbt build` started
-  outside Dagster passes no expectation: then there is nothing to compare.
+  The reconciliation ledger's silver check (docs/reconciliation.md): per delivery day of the run's
+  window, the rows of the model's bronze source = what each row rule declared in the model's YAML
+  drops + what the model holds. The rules' counts are written by the model itself, with its own
+  SQL (apply_row_rules, macros/row_rules.sql), into the step's directory
+  ETTL_ROW_RULE_COUNTS_DIR (read only when executing, like the window:
+  macros/partition_window.sql); bronze and the model are counted here. So a row the model drops
+  beyond its declared rules (a `where` in its normalization, say) is in no count and fails the
+  test. At ERROR it skips the gold built on the model for the run, in the same `dbt build`. A
+  `dbt build` started without that directory (outside Dagster) has nothing to compare and passes.
 -#}
-{% test rows_reconciled(model, rules) %}
-    {%- set passed = env_var('ETTL_RECONCILIATION_EXPECTED_ROWS', '{}') if execute else '{}' -%}
-    {%- set expected = fromjson(passed).get(tested_model_name()) -%}
-    {%- set date_column = tested_window_column() -%}
-    {%- if expected is none %}
+{% test rows_reconciled(model) %}
+    {%- set counts_dir = row_rule_counts_dir(tested_model_name()) -%}
+    {%- if counts_dir is none %}
   select cast(null as date) as day where false
-  {%- else %}
-  {#- One aggregation over the day's rows and the expected counts: no join, one shuffle. -#}
+    {%- else %}
+    {#- Here `model` is the tested relation; macros see the test node as `model`. -#}
+    {%- set tested = tested_node() -%}
+    {%- set rules = declared_row_rules(tested) -%}
+    {%- set bronze = tested_bronze_relation(tested) -%}
+    {%- set delivered = bronze_partition_column() %}
+  {#- One aggregation over the three counts: no join, one shuffle. -#}
   with
 
   counted as (
-      select {{ date_column }} as day, cast(0 as bigint) as expected_rows, cast(1 as bigint) as kept
-      from {{ model }}
-      {%- for day, rows in expected.items() %}
+      select {{ delivered }} as day, cast(1 as bigint) as bronze_rows, cast(0 as bigint) as dropped,
+          cast(0 as bigint) as kept
+      from {{ bronze }}
+      where {{ in_partition_window(delivered) }}
       union all
-      select date'{{ day }}', cast({{ rows | int }} as bigint), cast(0 as bigint)
-      {%- endfor %}
+      select day, 0, {{ rules.drops | join(' + ') }}, 0
+      from parquet.`{{ counts_dir }}`
+      union all
+      select {{ rules.window_column }}, 0, 0, 1
+      from {{ model }}
   )
 
   select
       day,
-      sum(expected_rows) as expected_rows,
+      sum(bronze_rows) as bronze_rows,
+      sum(dropped) as dropped_by_rules,
       sum(kept) as silver_kept
   from counted
   group by day
-  having sum(expected_rows) != sum(kept)
+  having sum(bronze_rows) != sum(dropped) + sum(kept)
   {%- endif %}
 {% endtest %}

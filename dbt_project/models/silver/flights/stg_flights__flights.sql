@@ -1,14 +1,6 @@
-with
-
-source as (
-
-    select * from {{ source('bronze', 'flights') }}
-    where {{ in_partition_window(bronze_partition_column()) }}
-
-),
-
-renamed as (
-
+{#- Every bronze row renamed and typed. The row rules declared in _flights__models.yml (key,
+    window column, drops) then decide which rows silver keeps (macros/row_rules.sql). -#}
+{% set normalized %}
     select
         ---------- ids
         upper(trim(carrier)) as carrier_code,
@@ -48,17 +40,17 @@ renamed as (
 
         ---------- lineage
         _source_file,
-        _ingested_at
+        _ingested_at,
+        partition_date
 
-    from source
+    from {{ source('bronze', 'flights') }}
+{% endset %}
 
-),
+with
 
-deduplicated as (
+kept as (
 
-    {{ deduplicate('renamed', [
-        'carrier_code', 'flight_number', 'origin_airport_code', 'scheduled_departure_at'
-    ]) }}
+    {{ apply_row_rules(normalized) }}
 
 ),
 
@@ -85,11 +77,7 @@ final as (
         _ingested_at,
         flight_date  -- partition column, last (docs/design-decisions.md#d4)
 
-    from deduplicated
-    -- The window again on the derived date: a row filed under another day's delivery must not
-    -- overwrite that day's partition with a lone row (caught by the source test in
-    -- models/bronze/_flights__sources.yml).
-    where {{ in_partition_window('flight_date') }}
+    from kept
 
 )
 

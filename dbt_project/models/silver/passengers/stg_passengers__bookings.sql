@@ -1,19 +1,6 @@
-with
-
-source as (
-
-    -- Personal data leaves bronze only hashed; the date of birth (restricted) not at all.
-    select
-        {{ protected_columns('passengers', allow_restricted=[]) }},
-        _source_file,
-        _ingested_at
-    from {{ source('bronze', 'passengers') }}
-    where {{ in_partition_window(bronze_partition_column()) }}
-
-),
-
-renamed as (
-
+{#- Every bronze row renamed and typed. The row rules declared in _passengers__models.yml (key,
+    window column, drops) then decide which rows silver keeps (macros/row_rules.sql). -#}
+{% set normalized %}
     select
         ---------- ids
         trim(booking_id) as booking_id,
@@ -37,15 +24,25 @@ renamed as (
 
         ---------- lineage
         _source_file,
-        _ingested_at
+        _ingested_at,
+        partition_date
 
-    from source
+    from (
+        -- Personal data leaves bronze only hashed; the date of birth (restricted) not at all.
+        select
+            {{ protected_columns('passengers', allow_restricted=[]) }},
+            _source_file,
+            _ingested_at,
+            partition_date
+        from {{ source('bronze', 'passengers') }}
+    ) as source
+{% endset %}
 
-),
+with
 
-deduplicated as (
+kept as (
 
-    {{ deduplicate('renamed', ['booking_id']) }}
+    {{ apply_row_rules(normalized) }}
 
 ),
 
@@ -70,8 +67,7 @@ final as (
         _ingested_at,
         flight_date  -- partition column, last (docs/design-decisions.md#d4)
 
-    from deduplicated
-    where {{ in_partition_window('flight_date') }}
+    from kept
 
 )
 

@@ -1,14 +1,6 @@
-with
-
-source as (
-
-    select * from {{ source('bronze', 'weather') }}
-    where {{ in_partition_window(bronze_partition_column()) }}
-
-),
-
-renamed as (
-
+{#- Every bronze row renamed and typed. The row rules declared in _weather__models.yml (key,
+    window column, drops) then decide which rows silver keeps (macros/row_rules.sql). -#}
+{% set normalized %}
     select
         ---------- ids
         upper(trim(origin)) as origin_airport_code,
@@ -33,15 +25,17 @@ renamed as (
 
         ---------- lineage
         _source_file,
-        _ingested_at
+        _ingested_at,
+        partition_date
 
-    from source
+    from {{ source('bronze', 'weather') }}
+{% endset %}
 
-),
+with
 
-deduplicated as (
+kept as (
 
-    {{ deduplicate('renamed', ['origin_airport_code', 'observed_at']) }}
+    {{ apply_row_rules(normalized) }}
 
 ),
 
@@ -65,8 +59,7 @@ final as (
         _ingested_at,
         observation_date  -- partition column, last (docs/design-decisions.md#d4)
 
-    from deduplicated
-    where {{ in_partition_window('observation_date') }}
+    from kept
 
 )
 
