@@ -41,7 +41,6 @@ import os
 import shlex
 import signal
 import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -62,6 +61,11 @@ from tests.deploy import dockerfile
 from tests.deploy.helm_chart import DEPLOY, NAMESPACE, RELEASE, Render
 from tests.deploy.test_kubernetes import validate
 from tests.deploy.test_step_jobs_run import (
+    ARTIFACTS,
+    BIN,
+    BRONZE,
+    DAY,
+    ROOT,
     expected_weather_rows,
     filled_in_secrets,
     local_folders,
@@ -72,11 +76,6 @@ from tests.e2e.postgres_server import free_port, throwaway_postgres
 
 pytestmark = pytest.mark.e2e
 
-ROOT = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
-ARTIFACTS = ROOT / "test-artifacts"
-DAY = "2013-01-05"
-BRONZE = dg.AssetKey(["bronze", "weather"])
 LOCATION = "ettl-assets"  # the values' deployment name: the workspace's location name
 READY_TIMEOUT_SECONDS = 240
 RUN_TIMEOUT_SECONDS = 420
