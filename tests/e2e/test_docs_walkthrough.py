@@ -89,7 +89,7 @@ class Reader:
     def __init__(self, home: Path) -> None:
         self.home = home
         self.activated = False
-        self.done: dict[str, subprocess.CompletedProcess[str]] = {}
+        self.done: set[str] = set()  # the names of the blocks run
 
     def environment(self) -> dict[str, str]:
         return {
@@ -109,6 +109,9 @@ class Reader:
         else:
             scripts = [(c.status, prelude + c.text) for c in block.commands]
         results = []
+        LOGS.mkdir(parents=True, exist_ok=True)
+        log = LOGS / f"{block.name.replace('/', '_').replace(':', '-')}.log"
+        log.write_text("")
         for status, script in scripts:
             done = subprocess.run(
                 ["bash", "--noprofile", "--norc", "-c", script], cwd=self.home,
@@ -116,9 +119,8 @@ class Reader:
                 stdin=subprocess.DEVNULL,
             )  # fmt: skip
             output = done.stdout + done.stderr
-            LOGS.mkdir(parents=True, exist_ok=True)
-            log = LOGS / f"{block.name.replace('/', '_').replace(':', '-')}.log"
-            log.write_text(f"$ {script}\n{output}\n[exit status {done.returncode}]\n")
+            with log.open("a") as written:  # a transcript's commands one after the other
+                written.write(f"$ {script}\n{output}\n[exit status {done.returncode}]\n")
             results.append((status, done.returncode, output))
         self.activated = self.activated or any(
             c.text.strip().startswith(ACTIVATE) for c in block.commands
@@ -177,9 +179,9 @@ def test_the_block_runs_as_the_page_shows(reader, block):
     for earlier in WALKED[: WALKED.index(block)]:
         if earlier.name not in reader.done:
             reader.run(earlier)
-            reader.done[earlier.name] = True
+            reader.done.add(earlier.name)
     results = reader.run(block)
-    reader.done[block.name] = True
+    reader.done.add(block.name)
     for expected_status, status, output in results:
         assert status == expected_status, f"{block.name} exited {status}:\n{output[-4000:]}"
     printed = "\n".join(output for _, _, output in results)
