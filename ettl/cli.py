@@ -376,7 +376,7 @@ def spark_server(args: argparse.Namespace) -> int:
                 f"running on {warm_spark.LOOPBACK_HOST}:{warm[1]} (pid {warm[0]})" if warm
                 else "not running"))  # fmt: skip
             print("\n".join(server.cluster_status_lines()))
-            return 0 if pid else 3
+            return 0 if pid or warm else 3  # 3: no server of this data dir runs
     except server.SparkServerError as exc:
         print(f"ettl: {exc}", file=sys.stderr)
         return 1

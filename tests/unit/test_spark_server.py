@@ -48,3 +48,22 @@ def test_an_unknown_deployment_is_a_clear_error(monkeypatch):
     monkeypatch.setenv(settings.DEPLOYMENT_ENV, "cloud")
     with pytest.raises(ValueError, match="not a known deployment"):
         settings.dbt_target()
+
+
+@pytest.mark.parametrize(("thrift_pid", "warm", "status"), [
+    (None, (4321, 40001), 0),  # the warm server of the dbt steps (docs/performance.md)
+    (1234, None, 0),
+    (None, None, 3),
+])  # fmt: skip
+def test_status_exits_0_when_a_server_of_this_data_dir_runs(
+    data_dir, monkeypatch, capsys, thrift_pid, warm, status
+):
+    from ettl import cli
+    from ettl_assets import warm_spark
+
+    monkeypatch.setattr(spark_server, "running_pid", lambda: thrift_pid)
+    monkeypatch.setattr(warm_spark, "running_server", lambda files: warm)
+    monkeypatch.setattr(spark_server, "cluster_status_lines", lambda: [])
+    assert cli.spark_server(cli.argparse.Namespace(action="status", cluster=False)) == status
+    shown = capsys.readouterr().out
+    assert ("warm Spark server of the dbt steps: running" in shown) == (warm is not None)
