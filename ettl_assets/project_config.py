@@ -136,7 +136,8 @@ _exported: dict[str, str] = {}
 
 
 def environment(config: "ProjectConfig") -> dict[str, str]:
-    """The resolved values dbt reads (profiles.yml, macros), by environment variable."""
+    """The resolved configuration, by environment variable, for child processes: dbt's
+    profiles.yml reads the data dir; a Python child resolves the same configuration."""
     return {
         ENV[DATA_DIR]: str(config.data_dir),
         ENV[FIRST_DAY]: config.first_day.isoformat(),
